@@ -1,0 +1,164 @@
+"""Settings from a workspace's `ecoxl.toml`, typed, with the defaults documented in docs/CONFIG.md.
+
+Every setting can also be given on the command line; the CLI passes overrides
+to `Settings.with_overrides`. Passwords are never settings: only the name of
+the environment variable that holds one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from .exceptions import ConfigError
+from .period import Period
+from .texts import say
+
+DEFAULT_STATUS_SCORES: dict[str, float] = {
+    "已完成": 1.0,
+    "超进度": 1.0,
+    "达进度": 0.9,
+    "欠进度": 0.6,
+    "未启动": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class Office:
+    """The leading group's office, named in forms and e-mails as the contact."""
+
+    name: str = "领导小组办公室"
+    person: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Scoring rules (docs/SCORING.md)."""
+
+    cap: float = 1.0
+    lead_weight: float = 0.7
+    responsible_weight: float = 0.3
+    status_scores: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STATUS_SCORES))
+    amber_margin: float = 0.1  # up to this far below 序时进度 is amber, further is red
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits on untrusted returned files (collect)."""
+
+    max_file_mb: float = 20.0
+    max_unzipped_mb: float = 200.0
+    memory_mb: int = 1024
+    timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """Outgoing mail server; absent means messages go to the outbox folder."""
+
+    host: str
+    port: int = 465
+    security: str = "ssl"  # ssl | starttls | none
+    username: str = ""
+    password_env: str = ""
+    sender: str = ""
+    cafile: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Imap:
+    """Mailbox that returned forms arrive in; absent means no IMAP intake."""
+
+    host: str
+    port: int = 993
+    security: str = "ssl"
+    username: str = ""
+    password_env: str = ""
+    folder: str = "INBOX"
+    cafile: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `ecoxl.toml` can say."""
+
+    period: str = ""
+    deadline: str = ""  # ISO date; empty means 10 days after the period ends
+    registry: str = "plan.xlsx"
+    contacts: str = "contacts.xlsx"
+    office: Office = field(default_factory=Office)
+    sender: str = ""
+    leaders: tuple[str, ...] = ()
+    scoring: Scoring = field(default_factory=Scoring)
+    limits: Limits = field(default_factory=Limits)
+    smtp: Smtp | None = None
+    imap: Imap | None = None
+
+    def period_obj(self, override: str | None = None) -> Period:
+        """The reporting period, from the command line or the settings."""
+        text = override or self.period
+        if not text:
+            raise ConfigError(say("config.no_period"))
+        return Period.parse(text)
+
+    def deadline_for(self, period: Period, override: str | None = None) -> date:
+        text = override or (self.deadline if period.code == self.period else "")
+        if not text:
+            return period.end + timedelta(days=10)
+        try:
+            return date.fromisoformat(str(text))
+        except ValueError as exc:
+            raise ConfigError(say("config.bad_date", text=text)) from exc
+
+    def with_overrides(self, **values: object) -> Settings:
+        """A copy with the command line's non-empty values in place."""
+        return replace(self, **{k: v for k, v in values.items() if v not in (None, "", ())})
+
+
+def load_settings(path: Path) -> Settings:
+    """Read `ecoxl.toml`; a missing file means all defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(say("config.bad_toml", file=path.name, reason=exc)) from exc
+    return settings_from_dict(data, path.name)
+
+
+def settings_from_dict(data: dict, source: str = "ecoxl.toml") -> Settings:
+    plan = data.get("plan", {})
+    report = data.get("period", {})
+    mail = data.get("mail", {})
+    return Settings(
+        period=str(report.get("current", "")),
+        deadline=str(report.get("deadline", "")),
+        registry=plan.get("registry", "plan.xlsx"),
+        contacts=plan.get("contacts", "contacts.xlsx"),
+        office=_table(Office, data.get("office", {}), "office", source),
+        sender=mail.get("sender", ""),
+        leaders=tuple(mail.get("leaders", ())),
+        scoring=_table(Scoring, data.get("scoring", {}), "scoring", source),
+        limits=_table(Limits, data.get("limits", {}), "limits", source),
+        smtp=_table(Smtp, data["smtp"], "smtp", source) if "smtp" in data else None,
+        imap=_table(Imap, data["imap"], "imap", source) if "imap" in data else None,
+    )
+
+
+def _table(cls: type, values: dict, name: str, source: str):
+    if "password" in values:
+        raise ConfigError(say("config.password_in_file", file=source, table=name))
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(say("config.unknown_key", file=source, table=name, key=unknown[0]))
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(say("config.missing_key", file=source, table=name, reason=exc)) from exc

@@ -1,0 +1,410 @@
+"""The ledger: one SQLite file (WAL mode) recording every file seen, every submission,
+its reported rows and problems, and every e-mail sent. Schema: docs/LEDGER.md.
+
+Each submission is written in one transaction, so two `ecoxl collect` runs at
+once, or a crash half-way, never leave half a submission. Nothing is deleted:
+a newer accepted submission from a unit supersedes the older one, and history
+stays queryable.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+
+from .exceptions import LedgerError
+from .findings import Finding
+from .texts import say
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    archive_path TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS intake (
+    id INTEGER PRIMARY KEY,
+    seen_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    sha256 TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    submission_id INTEGER REFERENCES submissions(id)
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL REFERENCES files(sha256),
+    file_name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sender TEXT NOT NULL DEFAULT '',
+    received_at TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    unit TEXT,
+    period TEXT,
+    plan_id TEXT,
+    form_version INTEGER,
+    identified_by TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('accepted', 'rejected')),
+    filled_by TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    fill_date TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS submissions_unit_period ON submissions(period, unit);
+CREATE INDEX IF NOT EXISTS submissions_sha ON submissions(sha256);
+CREATE TABLE IF NOT EXISTS rows (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    row_key TEXT NOT NULL,
+    sheet_row INTEGER NOT NULL,
+    task INTEGER,
+    indicator_id TEXT,
+    role TEXT NOT NULL DEFAULT '',
+    target REAL,
+    value REAL,
+    value_text TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    progress TEXT NOT NULL DEFAULT '',
+    problems TEXT NOT NULL DEFAULT '',
+    next_steps TEXT NOT NULL DEFAULT '',
+    remark TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (submission_id, row_key)
+);
+CREATE TABLE IF NOT EXISTS problems (
+    id INTEGER PRIMARY KEY,
+    submission_id INTEGER REFERENCES submissions(id),
+    intake_id INTEGER REFERENCES intake(id),
+    file TEXT NOT NULL,
+    sheet TEXT,
+    cell TEXT,
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS problems_submission ON problems(submission_id);
+CREATE TABLE IF NOT EXISTS sent (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    unit TEXT NOT NULL DEFAULT '',
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
+    error TEXT NOT NULL DEFAULT '',
+    sent_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sent_key ON sent(key, status);
+CREATE TABLE IF NOT EXISTS imap_seen (
+    mailbox TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    message_id TEXT NOT NULL DEFAULT '',
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, uidvalidity, uid)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One returned file as recorded: where it came from, whose it is, accepted or not."""
+
+    sha256: str
+    file_name: str
+    source: str
+    received_at: str  # ISO datetime: the mail's Date, or the file's modification time
+    identified_by: str  # identity | filename | none
+    state: str  # accepted | rejected
+    unit: str | None = None
+    period: str | None = None
+    plan_id: str | None = None
+    form_version: int | None = None
+    sender: str = ""
+    filled_by: str = ""
+    phone: str = ""
+    fill_date: str = ""
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """A submission read back from the ledger, with its id and whether it is the current one."""
+
+    id: int
+    collected_at: str
+    current: bool
+    submission: Submission
+    problem_count: int = 0
+
+
+@dataclass(frozen=True)
+class ReportedRow:
+    """One form row as a unit filled it in, matched by key."""
+
+    row_key: str
+    sheet_row: int  # one-based row number in the returned sheet, for cell addresses
+    task: int | None
+    indicator_id: str | None
+    role: str = ""
+    target: float | None = None
+    value: float | None = None
+    value_text: str = ""  # what was in 本期完成值 when it was not a clean number (or a formula)
+    status: str = ""
+    progress: str = ""
+    problems: str = ""
+    next_steps: str = ""
+    remark: str = ""
+
+
+_ROW_FIELDS = [f.name for f in fields(ReportedRow)]
+_SUB_FIELDS = [f.name for f in fields(Submission)]
+
+
+def now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class Ledger:
+    """The SQLite ledger of one workspace. Use as a context manager."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(say("ledger.unusable", path=path, reason=exc)) from exc
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise LedgerError(say("ledger.too_new", path=self.path, version=version))
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT: writers queue up instead of failing on a busy database."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- intake ----------------------------------------------------------------
+
+    def has_file(self, sha256: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM files WHERE sha256=?", (sha256,)).fetchone() is not None
+        )
+
+    def record_file(self, sha256: str, size: int, archive_path: str) -> None:
+        """Note an archived original (idempotent)."""
+        with self.transaction():
+            self._insert_file(sha256, size, archive_path)
+
+    def _insert_file(self, sha256: str, size: int, archive_path: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO files(sha256, size, archive_path, first_seen) VALUES (?,?,?,?)",
+            (sha256, size, archive_path, now()),
+        )
+
+    def log_intake(
+        self,
+        source: str,
+        file_name: str,
+        outcome: str,
+        reason: str = "",
+        sha256: str | None = None,
+        findings: list[Finding] = (),
+    ) -> int:
+        """Record a candidate that did not become a submission (skipped, duplicate, unreadable)."""
+        with self.transaction():
+            intake_id = self._insert_intake(source, file_name, outcome, reason, sha256, None)
+            self._insert_problems(findings, None, intake_id)
+        return intake_id
+
+    def _insert_intake(self, source, file_name, outcome, reason, sha256, submission_id) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO intake(seen_at, source, file_name, sha256, outcome, reason, submission_id)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (now(), source, file_name, sha256, outcome, reason, submission_id),
+        )
+        return cursor.lastrowid
+
+    def _insert_problems(self, findings, submission_id, intake_id) -> None:
+        self.db.executemany(
+            "INSERT INTO problems(submission_id, intake_id, file, sheet, cell, code, severity,"
+            " message) VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (submission_id, intake_id, f.file, f.sheet, f.cell, f.code, f.severity, f.message)
+                for f in findings
+            ],
+        )
+
+    def record_submission(
+        self,
+        submission: Submission,
+        rows: list[ReportedRow],
+        findings: list[Finding],
+        *,
+        size: int,
+        archive_path: str,
+    ) -> int | None:
+        """Record one submission in one transaction; None if these bytes were recorded before."""
+        with self.transaction():
+            seen = self.db.execute(
+                "SELECT id FROM submissions WHERE sha256=?", (submission.sha256,)
+            ).fetchone()
+            if seen:
+                return None
+            self._insert_file(submission.sha256, size, archive_path)
+            values = astuple(submission)
+            cursor = self.db.execute(
+                f"INSERT INTO submissions({', '.join(_SUB_FIELDS)}, collected_at)"
+                f" VALUES ({', '.join('?' * (len(values) + 1))})",
+                (*values, now()),
+            )
+            sub_id = cursor.lastrowid
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO rows(submission_id, {', '.join(_ROW_FIELDS)})"
+                f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})",
+                [(sub_id, *astuple(r)) for r in rows],
+            )
+            self._insert_problems(findings, sub_id, None)
+            self._insert_intake(
+                submission.source,
+                submission.file_name,
+                submission.state,
+                "",
+                submission.sha256,
+                sub_id,
+            )
+        return sub_id
+
+    # -- queries ---------------------------------------------------------------
+
+    def submissions(self, period: str | None = None, unit: str | None = None):
+        """Every submission (history included), newest first, as SubmissionRecord."""
+        where, args = ["1=1"], []
+        if period:
+            where.append("s.period=?")
+            args.append(period)
+        if unit:
+            where.append("s.unit=?")
+            args.append(unit)
+        query = (
+            f"SELECT s.id, s.collected_at, {', '.join('s.' + f for f in _SUB_FIELDS)},"
+            " (SELECT COUNT(*) FROM problems p WHERE p.submission_id=s.id AND p.severity='error')"
+            f" FROM submissions s WHERE {' AND '.join(where)}"
+            " ORDER BY s.received_at DESC, s.id DESC"
+        )
+        current = self._current_ids(period)
+        result = []
+        for row in self.db.execute(query, args):
+            sub = Submission(**dict(zip(_SUB_FIELDS, row[2:-1], strict=True)))
+            result.append(SubmissionRecord(row[0], row[1], row[0] in current, sub, row[-1]))
+        return result
+
+    def _current_ids(self, period: str | None) -> set[int]:
+        """The newest accepted submission of each unit and period."""
+        query = (
+            "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY unit, period"
+            " ORDER BY received_at DESC, id DESC) AS n FROM submissions"
+            " WHERE state='accepted' AND unit IS NOT NULL"
+            + (" AND period=?" if period else "")
+            + ") WHERE n=1"
+        )
+        return {r[0] for r in self.db.execute(query, (period,) if period else ())}
+
+    def current(self, period: str) -> dict[str, SubmissionRecord]:
+        """Per unit: its current accepted submission, or else its newest rejected one."""
+        result: dict[str, SubmissionRecord] = {}
+        for record in self.submissions(period):
+            unit = record.submission.unit
+            if not unit:
+                continue
+            held = result.get(unit)
+            if held is None or (record.current and not held.current):
+                result[unit] = record
+        return result
+
+    def rows(self, submission_id: int) -> list[ReportedRow]:
+        query = (
+            f"SELECT {', '.join(_ROW_FIELDS)} FROM rows WHERE submission_id=? ORDER BY sheet_row"
+        )
+        return [ReportedRow(*r) for r in self.db.execute(query, (submission_id,))]
+
+    def problems(self, submission_id: int | None = None, period: str | None = None):
+        """Findings of one submission, or of every submission and intake of a period."""
+        cols = "p.file, p.sheet, p.cell, p.code, p.message, p.severity"
+        if submission_id is not None:
+            query = f"SELECT {cols} FROM problems p WHERE p.submission_id=? ORDER BY p.id"
+            args: tuple = (submission_id,)
+        else:
+            query = (
+                f"SELECT {cols} FROM problems p LEFT JOIN submissions s ON s.id=p.submission_id"
+                " WHERE ? IS NULL OR s.period=? OR p.submission_id IS NULL ORDER BY p.id"
+            )
+            args = (period, period)
+        return [Finding(*r) for r in self.db.execute(query, args)]
+
+    def intake(self) -> list[tuple]:
+        """The intake log: (seen_at, source, file_name, sha256, outcome, reason)."""
+        query = "SELECT seen_at, source, file_name, sha256, outcome, reason FROM intake ORDER BY id"
+        return self.db.execute(query).fetchall()
+
+    # -- mail --------------------------------------------------------------------
+
+    def was_sent(self, key: str) -> bool:
+        query = "SELECT 1 FROM sent WHERE key=? AND status='sent'"
+        return self.db.execute(query, (key,)).fetchone() is not None
+
+    def record_sent(self, **values: str) -> None:
+        """Record one attempt to send (status 'sent' or 'failed')."""
+        values.setdefault("error", "")
+        values.setdefault("unit", "")
+        values["sent_at"] = now()
+        names = ", ".join(values)
+        with self.transaction():
+            self.db.execute(
+                f"INSERT INTO sent({names}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            )
+
+    def imap_seen(self, mailbox: str, uidvalidity: int, uid: int) -> bool:
+        query = "SELECT 1 FROM imap_seen WHERE mailbox=? AND uidvalidity=? AND uid=?"
+        return self.db.execute(query, (mailbox, uidvalidity, uid)).fetchone() is not None
+
+    def record_imap(self, mailbox: str, uidvalidity: int, uid: int, message_id: str = "") -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO imap_seen VALUES (?,?,?,?,?)",
+                (mailbox, uidvalidity, uid, message_id, now()),
+            )

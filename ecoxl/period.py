@@ -1,0 +1,77 @@
+"""Reporting periods: 2015-Q3, 2015-09, 2015-H1, 2015 (the whole year).
+
+A period's end date gives 序时进度, the share of the plan year elapsed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from .exceptions import ConfigError
+from .texts import say
+
+_PATTERNS = [
+    (re.compile(r"^(\d{4})-?Q([1-4])$", re.I), "quarter"),
+    (re.compile(r"^(\d{4})-?H([12])$", re.I), "half"),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), "month"),
+    (re.compile(r"^(\d{4})$"), "year"),
+]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period of the plan year, written like 2015-Q3 or 2015-09."""
+
+    year: int
+    first_month: int
+    last_month: int
+    code: str
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        text = text.strip()
+        for pattern, kind in _PATTERNS:
+            match = pattern.match(text)
+            if not match:
+                continue
+            year = int(match.group(1))
+            if kind == "year":
+                return cls(year, 1, 12, f"{year}")
+            n = int(match.group(2))
+            if kind == "quarter":
+                return cls(year, 3 * n - 2, 3 * n, f"{year}-Q{n}")
+            if kind == "half":
+                return cls(year, 6 * n - 5, 6 * n, f"{year}-H{n}")
+            if 1 <= n <= 12:
+                return cls(year, n, n, f"{year}-{n:02d}")
+        raise ConfigError(say("period.invalid", text=text))
+
+    @property
+    def start(self) -> date:
+        return date(self.year, self.first_month, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.year, self.last_month, calendar.monthrange(self.year, self.last_month)[1])
+
+    @property
+    def elapsed(self) -> float:
+        """序时进度: months of the plan year elapsed at the period's end, as a fraction."""
+        return self.last_month / 12
+
+    @property
+    def label(self) -> str:
+        """The period in words, for titles and file names: 2015年第3季度."""
+        if self.first_month == 1 and self.last_month == 12:
+            return f"{self.year}年全年"
+        if self.last_month - self.first_month == 2:
+            return f"{self.year}年第{self.last_month // 3}季度"
+        if self.last_month - self.first_month == 5:
+            return f"{self.year}年{'上' if self.last_month == 6 else '下'}半年"
+        return f"{self.year}年{self.last_month}月"
+
+    def __str__(self) -> str:
+        return self.code
