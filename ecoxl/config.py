@@ -35,15 +35,51 @@ class Office:
     email: str = ""
 
 
+# The colour a row scored only from its 进展状态 shows against 序时进度 (docs/SCORING.md).
+DEFAULT_STATUS_LIGHTS: dict[str, str] = {
+    "已完成": "green",
+    "超进度": "green",
+    "达进度": "green",
+    "欠进度": "amber",
+    "未启动": "red",
+}
+
+
 @dataclass(frozen=True)
 class Scoring:
-    """Scoring rules (docs/SCORING.md)."""
+    """Scoring rules (docs/SCORING.md); `[scoring]` in ecoxl.toml."""
 
-    cap: float = 1.0
+    cap: float = 1.0  # completion rates stop here (1.2 rewards doing more than the target)
     lead_weight: float = 0.7
     responsible_weight: float = 0.3
     status_scores: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STATUS_SCORES))
+    status_lights: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_STATUS_LIGHTS))
     amber_margin: float = 0.1  # up to this far below 序时进度 is amber, further is red
+
+    def __post_init__(self) -> None:
+        """Statuses a table leaves out keep their defaults; settings the rules cannot use
+        are refused, naming the setting."""
+        scores = {**DEFAULT_STATUS_SCORES, **self.status_scores}
+        object.__setattr__(self, "status_scores", scores)
+        object.__setattr__(self, "status_lights", {**DEFAULT_STATUS_LIGHTS, **self.status_lights})
+        numbers = {
+            "cap": self.cap,
+            "lead_weight": self.lead_weight,
+            "responsible_weight": self.responsible_weight,
+            "amber_margin": self.amber_margin,
+            **{f"status_scores.{k}": v for k, v in self.status_scores.items()},
+        }
+        for key, value in numbers.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(say("config.scoring_number", key=key, value=value))
+        if self.cap < 1:
+            raise ConfigError(say("config.scoring_cap", value=self.cap))
+        if self.lead_weight == 0 or self.responsible_weight == 0:
+            raise ConfigError(say("config.scoring_weight"))
+        for status in self.status_scores:
+            light = self.status_lights.get(status)
+            if light not in ("green", "amber", "red"):
+                raise ConfigError(say("config.scoring_light", status=status, value=light))
 
 
 @dataclass(frozen=True)
@@ -133,9 +169,11 @@ def load_settings(path: Path) -> Settings:
 
 
 def settings_from_dict(data: dict, source: str = "ecoxl.toml") -> Settings:
+    _check_names(data, source)
     plan = data.get("plan", {})
     report = data.get("period", {})
     mail = data.get("mail", {})
+    leaders = mail.get("leaders", ())
     return Settings(
         period=str(report.get("current", "")),
         deadline=str(report.get("deadline", "")),
@@ -143,12 +181,33 @@ def settings_from_dict(data: dict, source: str = "ecoxl.toml") -> Settings:
         contacts=plan.get("contacts", "contacts.xlsx"),
         office=_table(Office, data.get("office", {}), "office", source),
         sender=mail.get("sender", ""),
-        leaders=tuple(mail.get("leaders", ())),
+        leaders=(leaders,) if isinstance(leaders, str) else tuple(leaders),
         scoring=_table(Scoring, data.get("scoring", {}), "scoring", source),
         limits=_table(Limits, data.get("limits", {}), "limits", source),
         smtp=_table(Smtp, data["smtp"], "smtp", source) if "smtp" in data else None,
         imap=_table(Imap, data["imap"], "imap", source) if "imap" in data else None,
     )
+
+
+# The tables read key by key in `settings_from_dict`; the others map onto a dataclass.
+_PLAIN_TABLES = {
+    "plan": ("registry", "contacts"),
+    "period": ("current", "deadline"),
+    "mail": ("sender", "leaders"),
+}
+_TABLES = (*_PLAIN_TABLES, "office", "scoring", "limits", "smtp", "imap")
+_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float)}
+
+
+def _check_names(data: dict, source: str) -> None:
+    """A misspelt table or key is an error that names it, never a silent default."""
+    for name, values in data.items():
+        if name not in _TABLES or not isinstance(values, dict):
+            raise ConfigError(say("config.unknown_table", file=source, table=name))
+    for name, keys in _PLAIN_TABLES.items():
+        unknown = sorted(set(data.get(name, {})) - set(keys))
+        if unknown:
+            raise ConfigError(say("config.unknown_key", file=source, table=name, key=unknown[0]))
 
 
 def _table(cls: type, values: dict, name: str, source: str):
@@ -158,6 +217,24 @@ def _table(cls: type, values: dict, name: str, source: str):
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(say("config.unknown_key", file=source, table=name, key=unknown[0]))
+    for item in fields(cls):
+        value, expected = values.get(item.name), _TYPES.get(str(item.type))
+        if (
+            item.name in values
+            and expected
+            and (isinstance(value, bool) or not isinstance(value, expected))
+        ):
+            kind = say(f"config.type.{item.type}")
+            raise ConfigError(
+                say(
+                    "config.bad_value",
+                    file=source,
+                    table=name,
+                    key=item.name,
+                    value=value,
+                    kind=kind,
+                )
+            )
     try:
         return cls(**values)
     except TypeError as exc:
