@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .model import ROLE_LABELS, Registry, Role
+from xlsxwriter.utility import xl_range_abs
+
+from .model import ROLE_LABELS, Assignment, Registry, Role
 
 FORM_VERSION = 1
 FORM_MARK = "ecoxl-form"
@@ -43,32 +45,35 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("seq", "序号", 5, "int"),
     Column("task", "任务编号", 7, "int"),
-    Column("task_title", "重点任务", 30, "text", wrap=True),
-    Column("role", "本单位角色", 8, "text"),
-    Column("indicator", "指标", 26, "text", wrap=True),
-    Column("measure", "计量单位", 10, "text", wrap=True),
-    Column("requirement", "要求", 8, "text"),
-    Column("target", "目标值", 11, "number"),
-    Column("value", "本期完成值", 12, "number", input=True),
-    Column("rate", "完成率", 9, "formula"),
-    Column("status", "进展状态", 10, "status", input=True),
-    Column("progress", "工作进展", 36, "text", input=True, max_length=2000, wrap=True),
-    Column("problems", "存在问题", 26, "text", input=True, max_length=1000, wrap=True),
-    Column("next_steps", "下步打算", 26, "text", input=True, max_length=1000, wrap=True),
-    Column("remark", "备注", 14, "text", input=True, max_length=500, wrap=True),
+    Column("task_title", "重点任务", 26, "text", wrap=True),
+    Column("role", "本单位角色", 9, "text"),
+    Column("indicator", "指标", 22, "text", wrap=True),
+    Column("measure", "计量单位", 9, "text", wrap=True),
+    Column("requirement", "要求", 7, "text"),
+    Column("target", "目标值", 9, "number"),
+    Column("value", "本期完成值", 10, "number", input=True),
+    Column("rate", "完成率", 8, "formula"),
+    Column("status", "进展状态", 9, "status", input=True),
+    Column("progress", "工作进展", 28, "text", input=True, max_length=2000, wrap=True),
+    Column("problems", "存在问题", 20, "text", input=True, max_length=1000, wrap=True),
+    Column("next_steps", "下步打算", 20, "text", input=True, max_length=1000, wrap=True),
+    Column("remark", "备注", 10, "text", input=True, max_length=500, wrap=True),
     Column("row_key", "行键", 8, "key", hidden=True),
 )
 REQUIRED_HEADERS = ("任务编号", "目标值", "本期完成值", "进展状态")
 INPUT_KEYS = tuple(c.key for c in COLUMNS if c.input)
 
 
+_POSITIONS = {c.key: i for i, c in enumerate(COLUMNS)}
+
+
 def column(key: str) -> Column:
-    return next(c for c in COLUMNS if c.key == key)
+    return COLUMNS[_POSITIONS[key]]
 
 
 def column_index(key: str) -> int:
     """Zero-based position of a column in a freshly written form."""
-    return next(i for i, c in enumerate(COLUMNS) if c.key == key)
+    return _POSITIONS[key]
 
 
 # The signature fields a unit fills in above the table: label, then the input cell to its right.
@@ -82,11 +87,32 @@ class SignatureField:
     max_length: int = 100
 
 
+SIGNATURE_ROW = 4
 SIGNATURE: tuple[SignatureField, ...] = (
-    SignatureField("filled_by", "填报人", 4, 0, 2),
-    SignatureField("phone", "联系电话", 4, 4, 5),
-    SignatureField("fill_date", "填报日期", 4, 6, 7),
+    SignatureField("filled_by", "填报人", SIGNATURE_ROW, 1, 2),
+    SignatureField("phone", "联系电话", SIGNATURE_ROW, 3, 4),
+    SignatureField("fill_date", "填报日期", SIGNATURE_ROW, 6, 7),
 )
+
+# The instructions block above the signature: one merged line each, across the visible columns.
+TITLE_ROW = 0
+FACTS_ROW = 1  # unit, period, deadline
+CONTACT_ROW = 2  # the office's contact
+HOWTO_ROW = 3  # the short how-to from templates/form_instructions.txt
+LEGEND_ROW = 5  # what the light fill means
+
+# The 填报说明 sheet: the status list (the 进展状态 validation's source), then the how-to steps.
+GUIDE_STATUS_HEADER_ROW = 1
+GUIDE_STATUS_COL = 0
+
+
+def status_source(count: int) -> str:
+    """Absolute, sheet-qualified range of the status names on 填报说明: `'填报说明'!$A$3:$A$7`."""
+    first = GUIDE_STATUS_HEADER_ROW + 1
+    quoted = GUIDE_SHEET.replace("'", "''")  # always quoted: valid for any sheet name
+    return f"'{quoted}'!" + xl_range_abs(
+        first, GUIDE_STATUS_COL, first + count - 1, GUIDE_STATUS_COL
+    )
 
 
 # -- the rows a unit gets ------------------------------------------------------
@@ -125,10 +151,17 @@ def requirement_label(requirement: str, target: float | None, target_max: float 
     return requirement if target is not None else ""
 
 
-def expected_rows(registry: Registry, unit: str) -> list[FormRow]:
-    """The rows of `unit`'s form, in task order: one per indicator, one for a task without."""
+def expected_rows(
+    registry: Registry, unit: str, assignments: list[Assignment] | None = None
+) -> list[FormRow]:
+    """The rows of `unit`'s form, in task order: one per indicator, one for a task without.
+
+    Callers handling many units pass the unit's entry of `Registry.assignment_index()`.
+    """
     rows: list[FormRow] = []
-    for assignment in registry.assignments(unit):
+    if assignments is None:
+        assignments = registry.assignments(unit)
+    for assignment in assignments:
         task = assignment.task
         for ind in task.indicators or [None]:
             rows.append(

@@ -177,6 +177,24 @@ class Registry:
                 result.append(Assignment(task, "responsible"))
         return result
 
+    def assignment_index(self) -> dict[str, list[Assignment]]:
+        """`assignments` for every unit from one pass over the tasks.
+
+        Asking `assignments` unit by unit would expand every group once per unit, which is
+        quadratic over a province's thousands of units; callers that handle many units
+        build this index once and look units up in it.
+        """
+        index: dict[str, list[Assignment]] = {}
+        for task in sorted(self.tasks, key=lambda t: t.number):
+            roles: dict[str, Role] = {}
+            for role, names in (("responsible", task.responsible_units), ("lead", task.lead_units)):
+                for name in names:
+                    for member in self.expand(name):
+                        roles[member] = role
+            for unit, role in roles.items():
+                index.setdefault(unit, []).append(Assignment(task, role))
+        return index
+
     # -- identity ------------------------------------------------------------
 
     @property

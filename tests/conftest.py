@@ -16,6 +16,20 @@ SHARED = Path(os.environ.get("ECOXL_SHARED", REPO.parent / "shared"))
 REALWORLD = SHARED / "realworld" / "calamine-tests"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files in tests/golden/ from the current output (tests/golden.py)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True under `pytest --update-golden`: golden tests rewrite their file instead of comparing."""
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture(scope="session")
 def sample_notice() -> Path:
     return SAMPLE_NOTICE
