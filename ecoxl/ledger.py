@@ -10,9 +10,10 @@ stays queryable.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .findings import Finding
 from .texts import say
 
 SCHEMA_VERSION = 1
+BUSY_SECONDS = 60  # how long a writer waits for another one (two `ecoxl collect` runs at once)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -39,6 +41,7 @@ CREATE TABLE IF NOT EXISTS intake (
     reason TEXT NOT NULL DEFAULT '',
     submission_id INTEGER REFERENCES submissions(id)
 );
+CREATE INDEX IF NOT EXISTS intake_source ON intake(source, sha256);
 CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
     sha256 TEXT NOT NULL REFERENCES files(sha256),
@@ -168,6 +171,11 @@ _ROW_FIELDS = [f.name for f in fields(ReportedRow)]
 _SUB_FIELDS = [f.name for f in fields(Submission)]
 
 
+def _values(record: object, names: list[str]) -> tuple:
+    """A flat record's fields in order (`dataclasses.astuple` deep-copies: 20× slower)."""
+    return tuple(getattr(record, name) for name in names)
+
+
 def now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -179,13 +187,29 @@ class Ledger:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(path, timeout=60, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+            self._set_up(time.monotonic() + BUSY_SECONDS)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(say("ledger.unusable", path=path, reason=exc)) from exc
+
+    def _set_up(self, deadline: float) -> None:
+        """WAL mode and the schema. Switching a new file to WAL takes a lock that SQLite does
+        not wait for (no busy handler), so two runs opening a new ledger at once retry here."""
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", None) in (
+                    sqlite3.SQLITE_BUSY,
+                    sqlite3.SQLITE_LOCKED,
+                )
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -244,8 +268,24 @@ class Ledger:
         sha256: str | None = None,
         findings: list[Finding] = (),
     ) -> int:
-        """Record a candidate that did not become a submission (skipped, duplicate, unreadable)."""
+        """Record a candidate that did not become a submission (skipped, duplicate, unreadable).
+
+        Seen once is enough: the same bytes from the same source (or, without bytes, the
+        same file with the same outcome and reason) are not logged again, so collecting a
+        folder twice leaves the ledger as it was. Returns the intake row's id.
+        """
         with self.transaction():
+            if sha256 is not None:
+                query = "SELECT id FROM intake WHERE source=? AND sha256=? ORDER BY id LIMIT 1"
+                seen = self.db.execute(query, (source, sha256)).fetchone()
+            else:
+                query = (
+                    "SELECT id FROM intake WHERE source=? AND file_name=? AND sha256 IS NULL"
+                    " AND outcome=? AND reason=? ORDER BY id LIMIT 1"
+                )
+                seen = self.db.execute(query, (source, file_name, outcome, reason)).fetchone()
+            if seen:
+                return seen[0]
             intake_id = self._insert_intake(source, file_name, outcome, reason, sha256, None)
             self._insert_problems(findings, None, intake_id)
         return intake_id
@@ -285,7 +325,7 @@ class Ledger:
             if seen:
                 return None
             self._insert_file(submission.sha256, size, archive_path)
-            values = astuple(submission)
+            values = _values(submission, _SUB_FIELDS)
             cursor = self.db.execute(
                 f"INSERT INTO submissions({', '.join(_SUB_FIELDS)}, collected_at)"
                 f" VALUES ({', '.join('?' * (len(values) + 1))})",
@@ -295,7 +335,7 @@ class Ledger:
             self.db.executemany(
                 f"INSERT OR REPLACE INTO rows(submission_id, {', '.join(_ROW_FIELDS)})"
                 f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})",
-                [(sub_id, *astuple(r)) for r in rows],
+                [(sub_id, *_values(r, _ROW_FIELDS)) for r in rows],
             )
             self._insert_problems(findings, sub_id, None)
             self._insert_intake(
@@ -331,6 +371,24 @@ class Ledger:
             sub = Submission(**dict(zip(_SUB_FIELDS, row[2:-1], strict=True)))
             result.append(SubmissionRecord(row[0], row[1], row[0] in current, sub, row[-1]))
         return result
+
+    def submission_by_sha(self, sha256: str) -> SubmissionRecord | None:
+        """The submission these bytes were recorded as (the first, if a race recorded two)."""
+        query = (
+            f"SELECT s.id, s.collected_at, {', '.join('s.' + f for f in _SUB_FIELDS)},"
+            " (SELECT COUNT(*) FROM problems p WHERE p.submission_id=s.id AND p.severity='error')"
+            " FROM submissions s WHERE s.sha256=? ORDER BY s.id LIMIT 1"
+        )
+        row = self.db.execute(query, (sha256,)).fetchone()
+        if row is None:
+            return None
+        sub = Submission(**dict(zip(_SUB_FIELDS, row[2:-1], strict=True)))
+        newest = self.db.execute(
+            "SELECT id FROM submissions WHERE period=? AND unit=? AND state='accepted'"
+            " ORDER BY received_at DESC, id DESC LIMIT 1",
+            (sub.period, sub.unit),
+        ).fetchone()
+        return SubmissionRecord(row[0], row[1], newest == (row[0],), sub, row[-1])
 
     def _current_ids(self, period: str | None) -> set[int]:
         """The newest accepted submission of each unit and period."""

@@ -1,0 +1,392 @@
+"""`ecoxl collect`: every returned file found, read, identified, validated, archived and recorded.
+
+candidates (`sources`) → hash → already recorded? (duplicate) → safety check and
+read in worker processes (`readback.read_many`) → identify and validate
+(`validate`) → archive the original bytes (`archive`) → one ledger transaction
+per submission (`ledger`). Whatever happens to a candidate, the ledger's intake
+log says so; a bad file costs only itself. The run ends with a summary, and the
+period's problems go to `problems/<period>_问题清单.xlsx` for the office to forward.
+
+`collect_candidates` is the entry point for candidates fetched elsewhere (IMAP):
+it reports each one through `on_handled` as soon as it is in the ledger, so a
+message is marked seen only once its attachments are recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from . import sources
+from .archive import Archive, sha256_of
+from .config import Settings
+from .exceptions import LedgerError
+from .findings import Finding
+from .ledger import Ledger, Submission, SubmissionRecord, now
+from .model import Registry
+from .period import Period
+from .problems import ProblemLine, write_problems
+from .readback import ReadFailure, ReturnedBook, read_many
+from .sources import Candidate, Skipped
+from .status import text_table
+from .texts import say
+from .validate import Identity, Validation, Validator
+from .workspace import Workspace
+
+Outcome = Literal["accepted", "rejected", "duplicate", "skipped", "waiting"]
+OUTCOMES: tuple[Outcome, ...] = ("accepted", "rejected", "duplicate", "skipped", "waiting")
+SKIP_OUTCOMES: dict[str, Outcome] = {
+    "ignored": "skipped",
+    "waiting": "waiting",
+    "refused": "rejected",
+}
+NO_PERIOD = "未知期次"  # the problem list's name when nothing tells the period
+ARCHIVE_THREADS = 8  # fsyncs in flight at once: the file system commits them together
+ARCHIVE_AHEAD = 64  # originals being archived before recording waits for the oldest
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one candidate, in the ledger and in this run."""
+
+    name: str
+    source: str
+    outcome: Outcome
+    sha256: str | None = None
+    submission_id: int | None = None  # the submission these bytes are (for a duplicate: the first)
+    unit: str | None = None
+    period: str | None = None
+    reason: str = ""
+    findings: tuple[Finding, ...] = ()  # what this run found in this candidate
+    received_at: str = ""  # of the submission these bytes are
+
+    @property
+    def recorded(self) -> bool:
+        """Safely in the ledger: a mail holding it may be marked seen. `waiting` is retried."""
+        return self.outcome != "waiting"
+
+
+OnHandled = Callable[[Handled], None]
+
+
+@dataclass
+class CollectResult:
+    """A run: every candidate's fate, and the problem lists written."""
+
+    period: str | None
+    handled: list[Handled] = field(default_factory=list)
+    problems: dict[str, list[ProblemLine]] = field(default_factory=dict)  # period → lines
+    problem_files: list[Path] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for h in self.handled if h.outcome == outcome)
+
+    @property
+    def rejected(self) -> bool:
+        return self.count("rejected") > 0
+
+    def run_problems(self) -> list[ProblemLine]:
+        """What this run found, file by file (a duplicate shows only that it is one)."""
+        lines = [ProblemLine(h.unit or "", f) for h in self.handled for f in h.findings]
+        return sorted(lines, key=lambda line: line.sort_key)
+
+    def summary(self) -> str:
+        """What `ecoxl collect` prints: the counts, this run's problems, files left for the next
+        run, and where the period's problem list is."""
+        title = (
+            say("collect.summary_title", period=self.period)
+            if self.period
+            else say("collect.summary_no_period")
+        )
+        headers = [say("collect.received"), *(say(f"collect.outcome.{o}") for o in OUTCOMES)]
+        counts = [str(len(self.handled)), *(str(self.count(o)) for o in OUTCOMES)]
+        lines = [title, text_table(headers, [counts])]
+        problems = self.run_problems()
+        if problems:
+            lines.append(say("collect.run_problems", count=len(problems)))
+            for line in problems:
+                severity = say(f"problems.severity.{line.finding.severity}")
+                unit = f"{line.unit} " if line.unit else ""
+                lines.append(f"  [{severity}] {unit}{line.finding} ({line.finding.code})")
+        else:
+            lines.append(say("collect.no_problems"))
+        waiting = [h for h in self.handled if h.outcome == "waiting"]
+        if waiting:
+            lines.append(say("collect.waiting"))
+            lines += [f"  {h.reason}" for h in waiting]
+        for (period, found), path in zip(self.problems.items(), self.problem_files, strict=True):
+            lines.append(say("collect.problem_file", period=period, count=len(found), path=path))
+        return "\n".join(lines)
+
+
+# -- entry points -----------------------------------------------------------------------------
+
+
+def collect(
+    ws: Workspace,
+    paths: Iterable[Path],
+    period: str | None = None,
+    settings: Settings | None = None,
+    on_handled: OnHandled | None = None,
+    *,
+    settle_seconds: float = sources.SETTLE_SECONDS,
+) -> CollectResult:
+    """`ecoxl collect PATH…`: files, folders (recursive) and mail files (.eml, mbox, Maildir)."""
+    settings = settings or ws.settings
+    # absolute, so the same file is the same source whichever folder the command ran in
+    found = sources.find_candidates(
+        [Path(p).absolute() for p in paths], settings.limits, settle_seconds
+    )
+    return collect_candidates(ws, found, period, settings, on_handled)
+
+
+def collect_candidates(
+    ws: Workspace,
+    candidates: Iterable[Candidate | Skipped],
+    period: str | None = None,
+    settings: Settings | None = None,
+    on_handled: OnHandled | None = None,
+    *,
+    registry: Registry | None = None,
+) -> CollectResult:
+    """Collect candidates fetched elsewhere (IMAP); `on_handled` hears of each once recorded."""
+    from .registry import load_registry
+
+    settings = settings or ws.settings
+    expected = Period.parse(period or settings.period).code if period or settings.period else None
+    registry = registry or load_registry(ws.registry_path)
+    result = CollectResult(expected)
+    try:
+        with Ledger(ws.ledger_path) as ledger:
+            run = _Run(ws, registry, expected, settings, ledger)
+            result.handled = run.all(candidates, on_handled)
+            result.problems = period_problems(ledger, result, expected)
+    except sqlite3.Error as exc:
+        raise LedgerError(say("ledger.unusable", path=ws.ledger_path, reason=exc)) from exc
+    for name, lines in result.problems.items():
+        path = ws.problems_path(name)
+        title = say("problems.title", period=name, count=len(lines), when=now()[:16])
+        result.problem_files.append(write_problems(path, lines, title))
+    return result
+
+
+def local_time(text: str) -> str:
+    """An ISO time in this computer's zone (what the office calls the date), so that times
+    from mails (+08:00, +00:00 …) and from files order correctly as text in the ledger."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return text
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+def count_files(paths: Iterable[Path]) -> int:
+    """How many files lie under `paths`: the progress bar's length (a mail counts once)."""
+    total = 0
+    for path in paths:
+        if path.is_dir():
+            total += sum(len(files) for _, _, files in os.walk(path))
+        elif path.exists():
+            total += 1
+    return total
+
+
+# -- one run ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A candidate on its way through the readers, with its place in the run and its hash."""
+
+    index: int
+    candidate: Candidate
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.candidate.name
+
+    @property
+    def data(self) -> bytes:
+        return self.candidate.data
+
+
+class _Run:
+    def __init__(
+        self,
+        ws: Workspace,
+        registry: Registry,
+        period: str | None,
+        settings: Settings,
+        ledger: Ledger,
+    ):
+        self.validator = Validator(registry, period)
+        self.period = period
+        self.settings = settings
+        self.ledger = ledger
+        self.archive = Archive(ws.archive_dir, ws.root)
+
+    def all(
+        self, candidates: Iterable[Candidate | Skipped], on_handled: OnHandled | None
+    ) -> list[Handled]:
+        """Every candidate handled; results in input order (skipped ones are logged at once)."""
+        done: dict[int, Handled] = {}
+
+        def note(index: int, handled: Handled) -> None:
+            done[index] = handled
+            if on_handled is not None:
+                on_handled(handled)
+
+        def to_read() -> Iterator[_Job]:
+            for index, item in enumerate(candidates):
+                if isinstance(item, Skipped):
+                    note(index, self.skipped(item))
+                    continue
+                sha = sha256_of(item.data)
+                known = self.ledger.submission_by_sha(sha)
+                if known is not None:
+                    note(index, self.duplicate(item, sha, known))
+                    continue
+                yield _Job(index, item, sha)
+
+        workers = max(1, min(2, os.cpu_count() or 1))
+        waiting: deque[tuple[_Job, Validation, Future[str]]] = deque()
+
+        def record_ready(everything: bool) -> None:
+            """Record, in order, the submissions whose originals are archived."""
+            while waiting and (everything or waiting[0][2].done() or len(waiting) > ARCHIVE_AHEAD):
+                ready, checked, stored = waiting.popleft()
+                note(ready.index, self.record(ready, checked, stored.result()))
+
+        with ThreadPoolExecutor(ARCHIVE_THREADS) as archiving:
+            for job, book in read_many(to_read(), self.settings.limits, workers):
+                stored = archiving.submit(self.archive.store, job.sha256, job.name, job.data)
+                waiting.append((job, self.validate(job, book), stored))
+                record_ready(everything=False)
+            record_ready(everything=True)
+        return [done[i] for i in sorted(done)]
+
+    def skipped(self, item: Skipped) -> Handled:
+        """Lock files, hidden files, non-spreadsheets; files still being written; refused ones."""
+        outcome = SKIP_OUTCOMES[item.kind]
+        findings = (
+            (Finding(item.name, None, None, item.code, item.message, "error"),)
+            if outcome == "rejected"
+            else ()
+        )
+        self.ledger.log_intake(item.source, item.name, outcome, item.message, None, findings)
+        return Handled(item.name, item.source, outcome, reason=item.message, findings=findings)
+
+    def duplicate(self, item: Candidate, sha: str, first: SubmissionRecord) -> Handled:
+        """Bytes already recorded. The same file again (same name, same sender) is quiet;
+        under another name or from another sender, say whose they were first."""
+        original = first.submission
+        findings: tuple[Finding, ...] = ()
+        reason = say("collect.already")
+        if (original.file_name, original.sender) != (item.name, item.sender):
+            reason = say(
+                "check.file.duplicate",
+                first=original.file_name,
+                unit=original.unit or "?",
+                received=original.received_at.replace("T", " ")[:16],
+            )
+            findings = (Finding(item.name, None, None, "file.duplicate", reason, "warning"),)
+        self.ledger.log_intake(item.source, item.name, "duplicate", reason, sha, findings)
+        return Handled(
+            item.name,
+            item.source,
+            "duplicate",
+            sha,
+            first.id,
+            original.unit,
+            original.period,
+            reason,
+            findings,
+            original.received_at,
+        )
+
+    def validate(self, job: _Job, book: ReturnedBook | ReadFailure) -> Validation:
+        if isinstance(book, ReturnedBook):
+            return self.validator.validate(book)
+        unit, period = self.validator.from_file_name(job.name)
+        identity = Identity(unit, period or self.period, "filename" if unit else "none")
+        return Validation(identity, findings=list(book.findings))
+
+    def record(self, job: _Job, checked: Validation, path: str) -> Handled:
+        """One submission in one transaction, once its original is safely archived."""
+        candidate = job.candidate
+        identity = checked.identity
+        state = "accepted" if checked.accepted else "rejected"
+        submission = Submission(
+            sha256=job.sha256,
+            file_name=candidate.name,
+            source=candidate.source,
+            received_at=local_time(candidate.received_at) or now(),
+            identified_by=identity.identified_by,
+            state=state,
+            unit=identity.unit,
+            period=self.period or identity.period,
+            plan_id=identity.plan_id,
+            form_version=identity.form_version,
+            sender=candidate.sender,
+            **checked.signature,
+        )
+        sub_id = self.ledger.record_submission(
+            submission, checked.rows, checked.findings, size=len(candidate.data), archive_path=path
+        )
+        if sub_id is None:  # the same bytes were recorded a moment ago (another run, or twice here)
+            first = self.ledger.submission_by_sha(job.sha256)
+            return self.duplicate(candidate, job.sha256, first)
+        return Handled(
+            candidate.name,
+            candidate.source,
+            state,
+            job.sha256,
+            sub_id,
+            identity.unit,
+            submission.period,
+            findings=tuple(checked.findings),
+            received_at=submission.received_at,
+        )
+
+
+# -- the problem lists ----------------------------------------------------------------------
+
+
+def period_problems(
+    ledger: Ledger, result: CollectResult, expected: str | None
+) -> dict[str, list[ProblemLine]]:
+    """Per period: the problems of each unit's current submission (what still stands), plus
+    what this run found besides (files of no unit, refused files, duplicates from another
+    sender, a rejected file newer than its unit's accepted one). A file older than its
+    unit's current submission is history, not a problem. A candidate of no period goes to
+    every list."""
+    periods = [expected] if expected else sorted({h.period for h in result.handled if h.period})
+    lists: dict[str, list[ProblemLine]] = {}
+    for period in periods or [NO_PERIOD]:
+        current = ledger.current(period) if period != NO_PERIOD else {}
+        shown = {record.id for record in current.values()}
+        lines = [ProblemLine(unit, f) for unit, r in current.items() for f in ledger.problems(r.id)]
+        for handled in result.handled:
+            if handled.period not in (period, None):
+                continue
+            unit = handled.unit or ""
+            held = current.get(unit)
+            superseded = held is not None and handled.received_at <= held.submission.received_at
+            if handled.submission_id not in shown and handled.submission_id and not superseded:
+                shown.add(handled.submission_id)
+                lines += [ProblemLine(unit, f) for f in ledger.problems(handled.submission_id)]
+            if handled.submission_id is None or handled.outcome == "duplicate":
+                lines += [ProblemLine(unit, f) for f in handled.findings]
+        if lines or period != NO_PERIOD:
+            lists[period] = sorted(lines, key=lambda line: line.sort_key)
+    return lists

@@ -1,0 +1,144 @@
+"""`ecoxl status`: per reporting unit, whether its form for a period came back, and how.
+
+A unit is `received` (its current accepted submission arrived by the deadline's
+day), `late` (after it), `rejected` (only rejected files so far; `problems` counts
+their errors) or `missing`. `--json` prints the same as a list of objects: a
+contract documented in docs/LEDGER.md.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Literal
+
+from .ledger import Ledger, SubmissionRecord
+from .model import Registry
+from .period import Period
+from .texts import say
+from .workspace import Workspace
+
+State = Literal["received", "late", "rejected", "missing"]
+STATES: tuple[State, ...] = ("received", "late", "rejected", "missing")
+SHORT_SHA = 12  # characters of the SHA-256 shown in the terminal table
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One line of `ecoxl status` (and one object of `--json`)."""
+
+    unit: str
+    state: State
+    file: str = ""
+    sha256: str = ""
+    problems: int = 0  # errors in the submission shown (what got it rejected)
+    warnings: int = 0
+    received_at: str = ""
+    submission_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    period: Period
+    deadline: date
+    units: list[UnitStatus]
+
+    def count(self, state: State) -> int:
+        return sum(1 for u in self.units if u.state == state)
+
+    def to_json(self) -> str:
+        return json.dumps([asdict(u) for u in self.units], ensure_ascii=False, indent=2)
+
+    def table(self) -> str:
+        """The terminal table: one line per unit, then the totals."""
+        headers = [say(f"status.col.{c}") for c in ("unit", "state", "problems", "received")]
+        headers += [say("status.col.file"), say("status.col.sha256")]
+        rows = [
+            [
+                u.unit,
+                say(f"status.state.{u.state}"),
+                str(u.problems) if u.state == "rejected" else "",
+                u.received_at.replace("T", " ")[:19],
+                u.file,
+                u.sha256[:SHORT_SHA],
+            ]
+            for u in self.units
+        ]
+        title = say(
+            "status.title",
+            period=f"{self.period.label}({self.period.code})",
+            deadline=self.deadline.isoformat(),
+            units=len(self.units),
+        )
+        totals = say("status.totals", **{s: self.count(s) for s in STATES})
+        return "\n".join([title, text_table(headers, rows), totals])
+
+
+def unit_statuses(
+    ledger: Ledger, registry: Registry, period: Period, deadline: date
+) -> list[UnitStatus]:
+    """Every reporting unit's state for `period`, in registry order."""
+    current = ledger.current(period.code)
+    return [
+        _status(unit, current.get(unit), ledger, deadline) for unit in registry.reporting_units()
+    ]
+
+
+def _status(
+    unit: str, record: SubmissionRecord | None, ledger: Ledger, deadline: date
+) -> UnitStatus:
+    if record is None:
+        return UnitStatus(unit, "missing")
+    sub = record.submission
+    if not record.current:
+        state: State = "rejected"
+    elif date.fromisoformat(sub.received_at[:10]) > deadline:
+        state = "late"
+    else:
+        state = "received"
+    warnings = sum(1 for f in ledger.problems(record.id) if f.severity == "warning")
+    return UnitStatus(
+        unit=unit,
+        state=state,
+        file=sub.file_name,
+        sha256=sub.sha256,
+        problems=record.problem_count,
+        warnings=warnings,
+        received_at=sub.received_at,
+        submission_id=record.id,
+    )
+
+
+def status(ws: Workspace, period: str | None = None) -> StatusReport:
+    """`ecoxl status`: the workspace's registry and ledger, for a period."""
+    from .registry import load_registry
+
+    settings = ws.settings
+    chosen = settings.period_obj(period)
+    registry = load_registry(ws.registry_path)
+    with Ledger(ws.ledger_path) as ledger:
+        units = unit_statuses(ledger, registry, chosen, settings.deadline_for(chosen))
+    return StatusReport(chosen, settings.deadline_for(chosen), units)
+
+
+# -- a plain-text table that lines up Chinese text ----------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def text_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        padded = [c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)]
+        return "  ".join(padded).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *map(line, rows)])
