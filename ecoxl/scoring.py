@@ -82,7 +82,7 @@ def compute(
     returns = {u: returns.get(u) or UnitReturn(u, "missing") for u in units}
     tasks = sorted(registry.tasks, key=lambda t: t.number)
     layout = _RowLayout(tasks)
-    roles = assigned_roles(registry, tasks)
+    roles = assigned_roles(registry)
     details = _details(units, returns, layout, roles)
     rows = _rows(registry, tasks, details, scoring, period.elapsed)
     task_results = _tasks(registry, tasks, rows, details, returns)
@@ -113,16 +113,12 @@ class _RowLayout:
                 self.rows[key] = (len(self.rows) + 1, task, ind)
 
 
-def assigned_roles(registry: Registry, tasks: list[Task]) -> dict[str, dict[int, Role]]:
-    """Every unit's role per task, as `Registry.assignments` gives it (task order, lead wins
-    over responsible), in one pass over the tasks instead of one pass per unit."""
-    roles: dict[str, dict[int, Role]] = {}
-    for task in tasks:
-        for unit in _expand(registry, task.lead_units):
-            roles.setdefault(unit, {})[task.number] = "lead"
-        for unit in _expand(registry, task.responsible_units):
-            roles.setdefault(unit, {}).setdefault(task.number, "responsible")
-    return roles
+def assigned_roles(registry: Registry) -> dict[str, dict[int, Role]]:
+    """Every unit's role per task (`Registry.assignment_index`), keyed by task number."""
+    return {
+        unit: {a.task.number: a.role for a in assignments}
+        for unit, assignments in registry.assignment_index().items()
+    }
 
 
 def _details(units, returns, layout: _RowLayout, roles) -> list[Detail]:

@@ -28,7 +28,7 @@ from .findings import Finding, Severity
 from .layout import FormIdentity, FormRow
 from .ledger import ReportedRow
 from .measures import normalise
-from .model import ROLE_LABELS, Assignment, Indicator, Registry, Role
+from .model import ROLE_LABELS, Indicator, Registry
 from .period import Period
 from .readback import ReturnedBook
 from .texts import STATUSES, say
@@ -109,7 +109,7 @@ class Validator:
         self.reporting = set(registry.reporting_units())
         self.indicators = {i.id: i for i in registry.all_indicators()}
         self._rows: dict[str, tuple[list[FormRow], dict[str, FormRow]]] = {}
-        self._assignments = _AssignmentIndex(registry)
+        self._assignments = registry.assignment_index()
 
     @cached_property
     def names(self) -> dict[str, str]:
@@ -134,7 +134,7 @@ class Validator:
     def expected(self, unit: str) -> tuple[list[FormRow], dict[str, FormRow]]:
         """The rows `unit`'s form was written with (`layout.expected_rows`), once per unit."""
         if unit not in self._rows:
-            rows = layout.expected_rows(self._assignments, unit)
+            rows = layout.expected_rows(self.registry, unit, self._assignments.get(unit, []))
             self._rows[unit] = (rows, {r.key: r for r in rows})
         return self._rows[unit]
 
@@ -151,29 +151,6 @@ class Validator:
                 unit = canonical
                 break
         return unit, period_in_name(text)
-
-
-class _AssignmentIndex:
-    """`Registry.assignments` for every unit from one pass over the tasks.
-
-    `Registry.assignments(unit)` scans every task and expands every group for one unit,
-    which is quadratic over a province's thousands of units; validating a batch asks it
-    for each. Same answers (tested against it): task order, lead wins over responsible.
-    """
-
-    def __init__(self, registry: Registry):
-        self.index: dict[str, list[Assignment]] = {}
-        for task in sorted(registry.tasks, key=lambda t: t.number):
-            roles: dict[str, Role] = {}
-            for role, names in (("responsible", task.responsible_units), ("lead", task.lead_units)):
-                for name in names:
-                    for member in registry.expand(name):
-                        roles[member] = role
-            for unit, role in roles.items():
-                self.index.setdefault(unit, []).append(Assignment(task, role))
-
-    def assignments(self, unit: str) -> list[Assignment]:
-        return self.index.get(unit, [])
 
 
 def period_in_name(text: str) -> str | None:

@@ -11,14 +11,13 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from fixtures import small_registry
 
 from ecoxl.config import Scoring, settings_from_dict
 from ecoxl.exceptions import ConfigError
 from ecoxl.ledger import ReportedRow
 from ecoxl.model import Category, Group, Indicator, PlanInfo, Registry, Task, Unit
 from ecoxl.period import Period
-from ecoxl.scoring import UnitReturn, assigned_roles, compute
+from ecoxl.scoring import UnitReturn, compute
 from ecoxl.scoring_rules import (
     RATE_STEP,
     SCORE_STEP,
@@ -373,11 +372,3 @@ def test_a_status_table_changes_only_the_statuses_it_lists():
     scoring = settings_from_dict({"scoring": {"status_scores": {"欠进度": 0.5}}}).scoring
     assert scoring.status_scores["欠进度"] == 0.5 and scoring.status_scores["达进度"] == 0.9
     assert list(scoring.status_scores) == ["已完成", "超进度", "达进度", "欠进度", "未启动"]
-
-
-def test_roles_in_one_pass_are_the_registrys_assignments():
-    registry = small_registry()
-    roles = assigned_roles(registry, sorted(registry.tasks, key=lambda t: t.number))
-    for unit in registry.reporting_units():
-        expected = {a.task.number: a.role for a in registry.assignments(unit)}
-        assert list(roles[unit].items()) == list(expected.items())
