@@ -331,5 +331,23 @@ def fetch_command(ctx: click.Context, period: str | None) -> None:
     ctx.exit(report.exit_code)
 
 
+# -- demo (demo.py) ----------------------------------------------------------------
+
+
+@main.command("demo")
+@click.argument("folder", default="ecoxl-demo", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="文件夹不是空的也运行(先删除上一次演示生成的文件)。")
+def demo_command(folder: str, force: bool) -> None:
+    """演示:用自带的示例通知把全流程走一遍(docs/DEMO.md)。
+
+    \b
+    在 FOLDER(默认 ./ecoxl-demo)中建立工作目录,生成填报表并写入发件箱,
+    模拟各单位报送(按时、逾期、改名、另存为 .xls、填错、未报送),
+    回收校验,生成考核汇总表,写出催报、回执和呈送领导的邮件,最后列出各项结果的位置。"""
+    from .demo import run_demo
+
+    run_demo(Path(folder), force=force, on_line=click.echo)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
