@@ -157,23 +157,33 @@ class Registry:
         group = self.group(name)
         return list(group.members) if group else [name]
 
+    def _members(self) -> dict[str, list[str]]:
+        """Each group's members by name, for loops that expand many names: `expand` looks
+        the group up in a list, and a province has as many groups as tasks name units."""
+        members: dict[str, list[str]] = {}
+        for group in self.groups:
+            members.setdefault(group.name, group.members)
+        return members
+
     def reporting_units(self) -> list[str]:
         """Every unit that gets a form: named in some task directly or through a group."""
+        members = self._members()
         seen: dict[str, None] = {}
         for task in self.tasks:
             for name in (*task.lead_units, *task.responsible_units):
-                for member in self.expand(name):
+                for member in members.get(name, (name,)):
                     seen.setdefault(member, None)
         order = {u.name: i for i, u in enumerate(self.units)}
         return sorted(seen, key=lambda n: (order.get(n, len(order)), n))
 
     def assignments(self, unit: str) -> list[Assignment]:
         """The tasks `unit` leads or supports, in task order; lead wins over responsible."""
+        members = self._members()
         result = []
         for task in sorted(self.tasks, key=lambda t: t.number):
-            if any(unit in self.expand(n) for n in task.lead_units):
+            if any(unit in members.get(n, (n,)) for n in task.lead_units):
                 result.append(Assignment(task, "lead"))
-            elif any(unit in self.expand(n) for n in task.responsible_units):
+            elif any(unit in members.get(n, (n,)) for n in task.responsible_units):
                 result.append(Assignment(task, "responsible"))
         return result
 
@@ -184,12 +194,13 @@ class Registry:
         quadratic over a province's thousands of units; callers that handle many units
         build this index once and look units up in it.
         """
+        members = self._members()
         index: dict[str, list[Assignment]] = {}
         for task in sorted(self.tasks, key=lambda t: t.number):
             roles: dict[str, Role] = {}
             for role, names in (("responsible", task.responsible_units), ("lead", task.lead_units)):
                 for name in names:
-                    for member in self.expand(name):
+                    for member in members.get(name, (name,)):
                         roles[member] = role
             for unit, role in roles.items():
                 index.setdefault(unit, []).append(Assignment(task, role))
