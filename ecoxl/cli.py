@@ -125,6 +125,13 @@ def check_command(ctx: click.Context, plan: str) -> None:
 @click.option("--office-email", help="办公室电子邮箱。")
 @click.option("--sender", help='发件人地址,如 "生态办 <shengtai@example.gov.cn>"。')
 @click.option(
+    "--leader",
+    "leaders",
+    multiple=True,
+    metavar="地址",
+    help='考核汇总表的收件人(领导),可写多次,如 --leader "张市长 <mayor@example.gov.cn>"。',
+)
+@click.option(
     "--force",
     is_flag=True,
     help="文件夹不是空的也建立(覆盖 ecoxl.toml、plan.xlsx、contacts.xlsx)。",
@@ -139,6 +146,7 @@ def init_command(
     office_phone: str | None,
     office_email: str | None,
     sender: str | None,
+    leaders: tuple[str, ...],
     force: bool,
 ) -> None:
     """建立工作目录:ecoxl.toml、plan.xlsx、contacts.xlsx 和各文件夹(docs/CONFIG.md)。"""
@@ -158,6 +166,7 @@ def init_command(
         deadline=deadline or "",
         office=office,
         sender=sender or "",
+        leaders=leaders,
         force=force,
     )
     click.echo(result.summary())

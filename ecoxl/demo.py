@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import random
 import shutil
 import tempfile
@@ -33,7 +32,7 @@ from .atomic import atomic_target
 from .collect import CollectResult, collect
 from .config import Office
 from .contacts import CONTACTS
-from .exceptions import ConfigError, InputError, WorkspaceError
+from .exceptions import InputError, WorkspaceError
 from .forms import form_file_name, forms_run, safe_file_name
 from .init import init_workspace
 from .layout import expected_rows
@@ -277,9 +276,9 @@ def run_demo(root: Path, *, force: bool = False, on_line: Step | None = None) ->
     (root / MARKER).write_text(say("demo.marker"), encoding="utf-8")  # first: a rerun may clear
     init_workspace(
         root, notice, period=PERIOD, deadline=DEADLINE.isoformat(), office=OFFICE,
-        sender=SENDER, force=True,
+        sender=SENDER, leaders=LEADERS, force=True,
     )  # fmt: skip
-    ws = _with_leaders(root)
+    ws = Workspace(root)
     registry = load_registry(ws.registry_path)
     period = ws.settings.period_obj()
     soffice = find_soffice() is not None
@@ -314,20 +313,6 @@ def _clear(root: Path, force: bool) -> None:
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
-
-
-def _with_leaders(root: Path) -> Workspace:
-    """The workspace with the demo's leaders in `[mail] leaders`: init leaves the list empty
-    for the office to fill in, and the demo fills it in ecoxl.toml the same way."""
-    config = root / CONFIG_NAME
-    text = config.read_text(encoding="utf-8")
-    quoted = ", ".join(json.dumps(leader, ensure_ascii=False) for leader in LEADERS)
-    with atomic_target(config) as temp:
-        temp.write_text(text.replace("leaders = []", f"leaders = [{quoted}]", 1), encoding="utf-8")
-    ws = Workspace(root)
-    if ws.settings.leaders != LEADERS:
-        raise ConfigError(say("demo.no_leaders", path=config))
-    return ws
 
 
 # -- the steps ----------------------------------------------------------------------------

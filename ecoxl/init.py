@@ -89,6 +89,7 @@ def init_workspace(
     deadline: str = "",
     office: Office | None = None,
     sender: str = "",
+    leaders: tuple[str, ...] = (),
     force: bool = False,
 ) -> InitResult:
     """Create the workspace `root` from `notice` (.txt, .docx, or an existing plan.json/plan.xlsx).
@@ -106,7 +107,7 @@ def init_workspace(
     root.mkdir(parents=True, exist_ok=True)
     workspace = Workspace(root)
 
-    text = _settings_text(registry, notice, period, deadline, office, sender)
+    text = _settings_text(registry, notice, period, deadline, office, sender, leaders)
     _write(result, workspace.config_path, lambda p: _write_text(p, text))
     _write(result, workspace.registry_path, lambda p: save_registry(registry, p))
     _write(result, workspace.contacts_path, lambda p: write_contacts(registry, p))
@@ -165,7 +166,13 @@ def _copy_templates(result: InitResult, target: Path) -> None:
 
 
 def _settings_text(
-    registry: Registry, notice: Path, period: str, deadline: str, office: Office, sender: str
+    registry: Registry,
+    notice: Path,
+    period: str,
+    deadline: str,
+    office: Office,
+    sender: str,
+    leaders: tuple[str, ...],
 ) -> str:
     """ecoxl.toml rendered from its template, checked to load before it is written."""
     year = registry.plan.year or date.today().year
@@ -181,6 +188,7 @@ def _settings_text(
         example_deadline=(example.end + timedelta(days=10)).isoformat(),
         office=office,
         sender=sender,
+        leaders=leaders,
         scoring=Scoring(),
         limits=Limits(),
         smtp=Smtp(host=""),

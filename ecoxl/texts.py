@@ -446,7 +446,6 @@ MESSAGES: dict[str, str] = {
     "demo.next": "下一步:用 Excel 或 WPS 打开 {scorecard};在 {path} 中运行 ecoxl status 查看各单位的回收情况。",
     "demo.not_empty": "{path} 不是空文件夹:请换一个文件夹,或加 --force 重新生成演示",
     "demo.not_demo": "{path} 是一个不由 ecoxl demo 生成的工作目录:为免覆盖,加 --force 也不在这里运行演示",
-    "demo.no_leaders": "无法在 {path} 的 [mail] 中写入演示用的领导邮箱(找不到 leaders = [])",
     "demo.no_sample": "找不到 ecoxl 自带的示例通知 {name}:请重新安装 ecoxl",
     "demo.marker": "本文件夹由 ecoxl demo 生成(演示进行中或中途停止);ecoxl demo --force 可重新生成。\n",
     "demo.mail.subject": "{unit}{period}填报表",

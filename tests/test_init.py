@@ -244,3 +244,13 @@ def test_the_command_prints_what_it_created(tmp_path: Path, plan_json: Path) -> 
     assert again.exit_code == 2
     assert again.stderr.count("\n") == 1
     assert "--force" in again.stderr
+
+
+def test_leaders_given_at_init_receive_the_scorecard(tmp_path: Path, plan_json: Path) -> None:
+    leaders = ("张市长 <mayor@example.gov.cn>", 'deputy"@example.gov.cn')
+    args = ["init", str(tmp_path / "ws"), "--notice", str(plan_json)]
+    for leader in leaders:
+        args += ["--leader", leader]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert Workspace(tmp_path / "ws").settings.leaders == leaders
