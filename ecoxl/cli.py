@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .exceptions import EcoxlError
 from .texts import say
+from .workspace import Workspace
 
 
 class EcoxlGroup(click.Group):
@@ -41,8 +42,16 @@ def _fail(ctx: click.Context, message: str, code: int) -> None:
 
 @click.group(cls=EcoxlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="出错时显示完整的调试信息(traceback)。")
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="表.项=值",
+    help="临时改用一项设置(本次有效,可写多次),如 --set smtp.port=587;设置项见 docs/CONFIG.md。",
+)
 @click.version_option(__version__, prog_name="ecoxl")
-def main(debug: bool) -> None:
+def main(debug: bool, overrides: tuple[str, ...]) -> None:
     """ecoxl:工作方案任务分解、表格下发、回收校验与考核汇总。
 
     \b
@@ -55,6 +64,12 @@ def main(debug: bool) -> None:
 
 def _out(path: str | None) -> Path | None:
     return Path(path) if path else None
+
+
+def _workspace() -> Workspace:
+    """The workspace around the current folder, with the `--set` overrides of this run."""
+    overrides = click.get_current_context().find_root().params.get("overrides", ())
+    return Workspace.find(overrides=overrides)
 
 
 # -- parse, check (parse.py, registry.py, lint.py) -------------------------------
@@ -204,10 +219,9 @@ def forms_command(
 ) -> None:
     """生成填报表:每个有牵头或责任任务的单位一个 .xlsx(docs/FORMS.md)。"""
     from .forms import forms_run
-    from .workspace import Workspace
 
     run = forms_run(
-        Workspace.find(), period=period, deadline=deadline, units=units, out_dir=_out(output)
+        _workspace(), period=period, deadline=deadline, units=units, out_dir=_out(output)
     )
     if len(run.units) < PROGRESS_MIN_FORMS:
         paths = run.write()
@@ -237,9 +251,8 @@ def forms_command(
 def scorecard_command(period: str | None, output: str | None, as_json: bool) -> None:
     """考核汇总:由台账生成带实时公式的考核汇总表(docs/SCORECARD.md)。"""
     from .scorecard import make_scorecard
-    from .workspace import Workspace
 
-    result = make_scorecard(Workspace.find(), period, _out(output))
+    result = make_scorecard(_workspace(), period, _out(output))
     click.echo(result.to_json() if as_json else result.summary())
 
 
@@ -262,9 +275,8 @@ def collect_command(ctx: click.Context, paths: tuple[str, ...], period: str | No
 
     有文件被退回时退出码为 1。"""
     from .collect import collect, count_files
-    from .workspace import Workspace
 
-    ws = Workspace.find()
+    ws = _workspace()
     ws.inbox_dir.mkdir(exist_ok=True)  # the default folder: empty rather than an error
     chosen = [Path(p) for p in paths] or [ws.inbox_dir]
     total = count_files(chosen)
@@ -288,9 +300,8 @@ def collect_command(ctx: click.Context, paths: tuple[str, ...], period: str | No
 def status_command(period: str | None, as_json: bool) -> None:
     """回收情况:各单位已报送、逾期、被退回(及问题数)或未报送。"""
     from .status import status
-    from .workspace import Workspace
 
-    report = status(Workspace.find(), period)
+    report = status(_workspace(), period)
     click.echo(report.to_json() if as_json else report.table())
 
 
@@ -314,9 +325,8 @@ def send_command(
     没有 [smtp] 设置时写入 outbox/<期次>/ 的 .eml 草稿,用 Outlook 或 Foxmail 打开后发送;
     有 [smtp] 设置时直接发送。已发送过的不重发。有邮件未发出或有单位无法发送时退出码为 1。"""
     from .transport import send
-    from .workspace import Workspace
 
-    report = send(Workspace.find(), kind, period, dry_run=dry_run, resend=resend)
+    report = send(_workspace(), kind, period, dry_run=dry_run, resend=resend)
     click.echo("\n".join(report.lines()))
     ctx.exit(report.exit_code)
 
@@ -333,9 +343,8 @@ def fetch_command(ctx: click.Context, period: str | None) -> None:
 
     有文件被退回时退出码为 1。"""
     from .imap import fetch
-    from .workspace import Workspace
 
-    report = fetch(Workspace.find(), period)
+    report = fetch(_workspace(), period)
     click.echo(report.summary())
     ctx.exit(report.exit_code)
 

@@ -8,6 +8,7 @@ the environment variable that holds one.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -157,15 +158,35 @@ class Settings:
         return replace(self, **{k: v for k, v in values.items() if v not in (None, "", ())})
 
 
-def load_settings(path: Path) -> Settings:
-    """Read `ecoxl.toml`; a missing file means all defaults."""
-    if not path.exists():
-        return Settings()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(say("config.bad_toml", file=path.name, reason=exc)) from exc
+def load_settings(path: Path, overrides: Sequence[str] = ()) -> Settings:
+    """Read `ecoxl.toml` (a missing file means all defaults), then apply `overrides`:
+    `table.key=value` from the command line (`ecoxl --set smtp.port=587 …`)."""
+    data: dict = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(say("config.bad_toml", file=path.name, reason=exc)) from exc
+    for override in overrides:
+        _apply_override(data, override)
     return settings_from_dict(data, path.name)
+
+
+def _apply_override(data: dict, override: str) -> None:
+    """Set `table.key` to `value`, read as a TOML value when it is one (587, true, ["a"]),
+    else as text, so `--set period.current=2015-Q3` needs no quotes."""
+    name, sep, text = override.partition("=")
+    table, dot, key = name.strip().partition(".")
+    if not sep or not dot or not table or not key:
+        raise ConfigError(say("config.bad_override", text=override))
+    try:
+        value = tomllib.loads(f"value = {text.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    section = data.setdefault(table, {})
+    if not isinstance(section, dict):
+        raise ConfigError(say("config.bad_override", text=override))
+    section[key] = value
 
 
 def settings_from_dict(data: dict, source: str = "ecoxl.toml") -> Settings:

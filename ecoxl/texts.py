@@ -49,6 +49,7 @@ MESSAGES: dict[str, str] = {
     # -- errors (exceptions.py) ---------------------------------------------
     "config.no_period": "未指定填报期次:请在 ecoxl.toml 的 [period] current 中填写,或用 --period 2015-Q3 指定",
     "config.bad_date": "日期“{text}”格式不对:应写作 2015-10-10",
+    "config.bad_override": "命令行设置“{text}”格式不对:应写作 表.项=值,如 --set smtp.port=587",
     "config.bad_toml": "{file} 无法读取:{reason}",
     "config.unknown_key": "{file} 的 [{table}] 中有无法识别的设置项“{key}”",
     "config.missing_key": "{file} 的 [{table}] 设置不完整:{reason}",

@@ -15,6 +15,7 @@ templates/            optional copies of the e-mail/instruction templates, edite
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,19 +32,20 @@ class Workspace:
     """Paths inside one workspace folder; nothing here reads or writes beyond the settings."""
 
     root: Path
+    overrides: tuple[str, ...] = ()  # `table.key=value` settings from the command line
 
     @classmethod
-    def find(cls, start: Path | None = None) -> Workspace:
+    def find(cls, start: Path | None = None, overrides: Sequence[str] = ()) -> Workspace:
         """The workspace containing `start` (default: the current folder)."""
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / CONFIG_NAME).exists():
-                return cls(folder)
+                return cls(folder, tuple(overrides))
         raise WorkspaceError(say("workspace.missing", path=here))
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.config_path)
+        return load_settings(self.config_path, self.overrides)
 
     @property
     def config_path(self) -> Path:

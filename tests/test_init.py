@@ -254,3 +254,27 @@ def test_leaders_given_at_init_receive_the_scorecard(tmp_path: Path, plan_json: 
     done = CliRunner().invoke(main, args)
     assert done.exit_code == 0, done.output
     assert Workspace(tmp_path / "ws").settings.leaders == leaders
+
+
+def test_any_setting_can_be_given_on_the_command_line(tmp_path: Path, plan_json: Path) -> None:
+    init_workspace(tmp_path / "ws", plan_json, period="2015-Q3")
+    ws = Workspace.find(
+        tmp_path / "ws",
+        overrides=["period.current=2015-Q4", "smtp.host=mail.xz.gov.cn", "smtp.port=587"],
+    )
+    assert ws.settings.period == "2015-Q4"
+    assert (ws.settings.smtp.host, ws.settings.smtp.port) == ("mail.xz.gov.cn", 587)
+
+
+@pytest.mark.parametrize(
+    ("override", "code"),
+    [("period", 2), ("smtp.password=secret", 2), ("nosuch.key=1", 2), ("scoring.cap=high", 2)],
+)
+def test_a_bad_command_line_setting_is_one_line(
+    tmp_path: Path, plan_json: Path, monkeypatch: pytest.MonkeyPatch, override: str, code: int
+) -> None:
+    init_workspace(tmp_path / "ws", plan_json, period="2015-Q3")
+    monkeypatch.chdir(tmp_path / "ws")
+    done = CliRunner().invoke(main, ["--set", override, "status"])
+    assert done.exit_code == code
+    assert len(done.output.strip().splitlines()) == 1 and "secret" not in done.output
