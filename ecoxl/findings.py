@@ -31,7 +31,7 @@ class Finding:
         return f"{self.file} {place}".strip()
 
     def __str__(self) -> str:
-        return f"{self.where}:{self.message}"
+        return f"{self.where}：{self.message}"
 
 
 @dataclass

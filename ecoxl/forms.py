@@ -193,7 +193,7 @@ def parse_instructions(text: str) -> Instructions:
 
 def _status_line(line: str) -> tuple[str, str]:
     """`状态:含义` (a full- or half-width colon)."""
-    parts = re.split(r"[::]", line, maxsplit=1)
+    parts = re.split(r"[:：]", line, maxsplit=1)
     return parts[0].strip(), parts[1].strip() if len(parts) > 1 else ""
 
 

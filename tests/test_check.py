@@ -13,6 +13,7 @@ from ecoxl.lint import check_file, check_plan, report_lines
 from ecoxl.model import Unit
 from ecoxl.parse import read_text
 from ecoxl.registry import save_registry
+from ecoxl.texts import say
 
 NOTICES = Path(__file__).parent / "notices"
 
@@ -124,7 +125,7 @@ def test_a_clean_plan(sample_notice):
     registry.goals = []
     report = check_plan(registry, "x.txt")
     assert len(report) == 0
-    assert report_lines(report) == ["检查完毕:未发现问题"]
+    assert report_lines(report) == [say("lint.clean")]
 
 
 def test_check_command_exit_codes(tmp_path, sample_notice):
@@ -133,11 +134,11 @@ def test_check_command_exit_codes(tmp_path, sample_notice):
     assert sample.exit_code == 0
     lines = sample.stdout.splitlines()
     assert len(lines) == 17
-    assert lines[0].startswith("[提醒] xinzheng-2015.txt:")
-    assert lines[-1] == "检查完毕:0 个错误,16 个提醒"
+    assert lines[0].startswith("[提醒] xinzheng-2015.txt")
+    assert lines[-1] == say("lint.summary", errors=0, warnings=16)
     failing = runner.invoke(main, ["check", str(NOTICES / "first-is-lead.txt")])
     assert failing.exit_code == 1
-    assert failing.stdout.splitlines()[0].startswith("[错误] first-is-lead.txt:任务5")
+    assert failing.stdout.splitlines()[0].startswith("[错误] first-is-lead.txt：任务5")
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     assert runner.invoke(main, ["check", str(empty)]).exit_code == 2

@@ -18,6 +18,7 @@ from ecoxl.cli import main
 from ecoxl.model import Registry
 from ecoxl.notice import close_gaps, decode_text, normalise
 from ecoxl.parse import parse_notice, parse_text
+from ecoxl.texts import say
 
 NOTICES = Path(__file__).parent / "notices"
 
@@ -359,7 +360,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, name, content, key_words):
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("错误:") and name in lines[0] and key_words in lines[0]
+    assert (
+        lines[0].startswith(say("cli.error", message=""))
+        and name in lines[0]
+        and key_words in lines[0]
+    )
 
 
 def test_a_missing_file_is_one_line_and_exit_2(tmp_path):
