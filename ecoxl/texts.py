@@ -1,7 +1,7 @@
 """User-visible Chinese text: messages, labels and status words, in one place.
 
-Column headers live with the column definitions (`layout.py` for the form);
-longer prose the office may edit (e-mail bodies, form instructions) lives in
+Column headers live with the column definitions (`layout.py` for the form),
+`--help` text with its command in `cli.py`, and longer prose the office may edit (e-mail bodies, form instructions) lives in
 `templates/`. Everything a clerk reads in a message comes from here, so the
 wording can be reviewed and changed without reading code.
 
