@@ -2,7 +2,8 @@
 
 Positions come from `layout.py` only; wording from `texts.py` and the office's
 instructions template. Everything is locked except the input cells, which carry
-a light fill so a clerk sees where to type.
+a light fill so a clerk sees where to type. Sheets are `xlsx.ClassicSheet`s: the
+完成率 formula uses IF, ISNUMBER, MIN and MAX only (a test reads every formula back).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .model import Indicator
 from .period import Period
 from .scoring import range_limit, rate_kind
 from .texts import say
-from .xlsx import FONT
+from .xlsx import FONT, add_classic_sheet
 
 INPUT_FILL = "#FFF2CC"  # light yellow: where a clerk types
 HEADER_FILL = "#D9E1F2"
@@ -95,7 +96,7 @@ class Formats:
 
 def write_form_sheet(workbook: Workbook, fmt: Formats, content: FormContent) -> None:
     """The 填报表 sheet: instructions block, signature, table, validation, print set-up."""
-    sheet = workbook.add_worksheet(layout.FORM_SHEET)
+    sheet = add_classic_sheet(workbook, layout.FORM_SHEET)
     _set_columns(sheet)
     _write_block(sheet, fmt, content)
     _write_signature(sheet, fmt, content)
@@ -370,7 +371,7 @@ GUIDE_WIDTHS = (12, 90)
 
 def write_guide_sheet(workbook: Workbook, fmt: Formats, content: FormContent) -> None:
     """Status meanings (the source of the status list), the steps, and the office's contact."""
-    sheet = workbook.add_worksheet(layout.GUIDE_SHEET)
+    sheet = add_classic_sheet(workbook, layout.GUIDE_SHEET)
     for i, width in enumerate(GUIDE_WIDTHS):
         sheet.set_column(i, i, width)
     col = layout.GUIDE_STATUS_COL
@@ -405,7 +406,7 @@ def write_guide_sheet(workbook: Workbook, fmt: Formats, content: FormContent) ->
 
 def write_identity_sheet(workbook: Workbook, identity: FormIdentity) -> None:
     """The very hidden `_ecoxl` sheet; a second copy goes into the custom properties."""
-    sheet = workbook.add_worksheet(layout.IDENTITY_SHEET)
+    sheet = add_classic_sheet(workbook, layout.IDENTITY_SHEET)
     for r, values in enumerate(layout.identity_table(identity)):
         for c, value in enumerate(values):
             sheet.write(r, c, value)

@@ -157,9 +157,11 @@ class Registry:
         group = self.group(name)
         return list(group.members) if group else [name]
 
-    def _members(self) -> dict[str, list[str]]:
+    def members_map(self) -> dict[str, list[str]]:
         """Each group's members by name, for loops that expand many names: `expand` looks
-        the group up in a list, and a province has as many groups as tasks name units."""
+        the group up in a list, and a province has as many groups as tasks name units.
+        `members_map().get(name, [name])` is `expand(name)`, without the copy: the lists
+        are the groups' own."""
         members: dict[str, list[str]] = {}
         for group in self.groups:
             members.setdefault(group.name, group.members)
@@ -167,7 +169,7 @@ class Registry:
 
     def reporting_units(self) -> list[str]:
         """Every unit that gets a form: named in some task directly or through a group."""
-        members = self._members()
+        members = self.members_map()
         seen: dict[str, None] = {}
         for task in self.tasks:
             for name in (*task.lead_units, *task.responsible_units):
@@ -178,7 +180,7 @@ class Registry:
 
     def assignments(self, unit: str) -> list[Assignment]:
         """The tasks `unit` leads or supports, in task order; lead wins over responsible."""
-        members = self._members()
+        members = self.members_map()
         result = []
         for task in sorted(self.tasks, key=lambda t: t.number):
             if any(unit in members.get(n, (n,)) for n in task.lead_units):
@@ -194,7 +196,7 @@ class Registry:
         quadratic over a province's thousands of units; callers that handle many units
         build this index once and look units up in it.
         """
-        members = self._members()
+        members = self.members_map()
         index: dict[str, list[Assignment]] = {}
         for task in sorted(self.tasks, key=lambda t: t.number):
             roles: dict[str, Role] = {}

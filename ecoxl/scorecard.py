@@ -77,6 +77,7 @@ def read_returns(
     """Each reporting unit's return: on time, late (received after the deadline's day),
     rejected (only rejected files), or missing; with the rows of an accepted one."""
     current = ledger.current(period.code)
+    here = out_dir.resolve()
     returns = {}
     for unit in registry.reporting_units():
         record = current.get(unit)
@@ -95,7 +96,7 @@ def read_returns(
             state=state,
             received_at=sub.received_at,
             file_name=sub.file_name,
-            link=_link(ledger, sub.sha256, root, out_dir),
+            link=_link(ledger, sub.sha256, root, here),
             rows=rows,
             problem_count=record.problem_count,
         )
@@ -103,8 +104,9 @@ def read_returns(
 
 
 def _link(ledger: Ledger, sha256: str, root: Path, out_dir: Path) -> str:
-    """The archived original's path relative to the scorecard, so the link survives moving
-    the workspace folder; absolute when no relative path exists (another drive)."""
+    """The archived original's path relative to the scorecard's folder `out_dir` (resolved),
+    so the link survives moving the workspace folder; absolute when no relative path exists
+    (another drive)."""
     found = ledger.db.execute("SELECT archive_path FROM files WHERE sha256=?", (sha256,)).fetchone()
     if not found or not found[0]:
         return ""
@@ -112,7 +114,7 @@ def _link(ledger: Ledger, sha256: str, root: Path, out_dir: Path) -> str:
     if not target.is_absolute():
         target = root / target
     try:
-        return os.path.relpath(target, out_dir.resolve())
+        return os.path.relpath(target, out_dir)
     except ValueError:
         return str(target)
 

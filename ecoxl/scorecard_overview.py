@@ -22,6 +22,7 @@ from .scorecard_book import (
     text_constant,
     wrapped_lines,
 )
+from .scoring_results import TaskResult, UnitResult
 from .texts import say
 from .xlsx import FONT
 
@@ -172,13 +173,21 @@ def _driver(row: int, col: int) -> str:
 
 
 def _category_chart(book: Book, first: int, last: int):
+    """Completion by category against 序时进度.
+
+    Each series carries its points (`*_data`): xlsxwriter fills a chart's cache from the
+    cells, which it no longer holds once their rows are written (`Book`), and a preview
+    that never recalculates draws a chart from that cache."""
     card = book.card
+    labels = [cat.label for cat in card.categories]
     columns = book.workbook.add_chart({"type": "column"})
     columns.add_series(
         {
             "name": "完成率",
             "categories": [OVERVIEW, first, 0, last, 0],
             "values": [OVERVIEW, first, 2, last, 2],
+            "categories_data": labels,
+            "values_data": [cat.rate for cat in card.categories],
             "fill": {"color": "#5B9BD5"},
             "data_labels": {"value": True, "num_format": "0%", "font": {"name": FONT}},
         }
@@ -189,6 +198,8 @@ def _category_chart(book: Book, first: int, last: int):
             "name": "序时进度",
             "categories": [OVERVIEW, first, 0, last, 0],
             "values": [OVERVIEW, first, 3, last, 3],
+            "categories_data": labels,
+            "values_data": [card.elapsed] * len(labels),
             "line": {"color": "#C00000", "dash_type": "dash", "width": 1.5},
             "marker": {"type": "none"},
         }
@@ -205,7 +216,9 @@ def _category_chart(book: Book, first: int, last: int):
 
 
 def _behind(book: Book, sheet: Worksheet, row: int) -> int:
-    """三、完成率最低的任务 (A–D) beside 四、得分最低的单位 (E–H). Returns the next row."""
+    """三、完成率最低的任务 (A–D) beside 四、得分最低的单位 (E–H). Returns the next row.
+
+    Each row holds a task and a unit, written together (the book writes row by row)."""
     card, fmt = book.card, book.formats
     labels, states = light_labels(), state_labels()
     sheet.write_string(row, 0, "三、完成率最低的任务", fmt["section"])
@@ -213,42 +226,51 @@ def _behind(book: Book, sheet: Worksheet, row: int) -> int:
     headers = ("重点任务", "牵头单位", "完成率", "状态", "单位", "报送状态", "得分", "排名")
     for col, header in enumerate(headers):
         sheet.write_string(row + 1, col, header, fmt["header"])
-    tasks = sorted(card.tasks, key=lambda t: t.order)
-    units = sorted(card.units, key=lambda u: u.order, reverse=True)
+    tasks = sorted(card.tasks, key=lambda t: t.order)[:BEHIND]
+    units = sorted(card.units, key=lambda u: u.order, reverse=True)[:BEHIND]
     first = row + 2
-    for k, t in enumerate(tasks[:BEHIND]):
-        r = first + k
-        lines = max(wrapped_lines(f"{t.number}.{t.title}", WIDTHS[0]), 1)
-        lines = max(lines, wrapped_lines("、".join(t.lead_units), WIDTHS[1]))
-        if lines > 1:
-            sheet.set_row(r, LINE_HEIGHT * min(lines, MAX_LINES))
-        at = f"MATCH({k + 1},任务升序,0)"
-        sheet.write_formula(
-            r,
-            0,
-            f'=INDEX(任务编号,{at})&"."&INDEX(任务名称,{at})',
-            fmt["wrap"],
-            f"{t.number}.{t.title}",
-        )
-        sheet.write_formula(
-            r, 1, f"=INDEX(任务牵头单位,{at})", fmt["wrap"], "、".join(t.lead_units)
-        )
-        sheet.write_formula(r, 2, f"=INDEX(任务完成率,{at})", fmt["pct"], t.rate)
-        sheet.write_formula(r, 3, f"=INDEX(任务状态,{at})", fmt["text"], labels[t.light])
-    for k, u in enumerate(units[:BEHIND]):
-        r = first + k
-        at = f"MATCH({u.order},单位名次序,0)"
-        sheet.write_formula(r, 4, f"=INDEX(单位名称,{at})", fmt["text"], u.name)
-        sheet.write_formula(r, 5, f"=INDEX(单位报送状态,{at})", fmt["text"], states[u.state])
-        sheet.write_formula(r, 6, f"=INDEX(单位得分,{at})", fmt["score"], u.score)
-        sheet.write_formula(r, 7, f"=INDEX(单位排名,{at})", fmt["int"], u.rank)
-    last = first + max(1, min(BEHIND, len(tasks))) - 1
+    for k in range(max(len(tasks), len(units))):
+        if k < len(tasks):
+            _behind_task(book, sheet, first + k, k, tasks[k])
+        if k < len(units):
+            _behind_unit(book, sheet, first + k, units[k])
+    last = first + max(1, len(tasks)) - 1
     book.colour_by_label(sheet, _area(first, last, 2, 3), _driver(first, 3), labels)
-    last = first + max(1, min(BEHIND, len(units))) - 1
+    last = first + max(1, len(units)) - 1
     state_colours = {STATE_COLOURS[s]: label for s, label in states.items()}
     book.colour_by_label(sheet, _area(first, last, 5), _driver(first, 5), state_colours)
     book.colour_by_elapsed(sheet, _area(first, last, 6), _driver(first, 6), "100*")
-    return first + min(BEHIND, max(len(tasks), len(units)))
+    return first + max(len(tasks), len(units))
+
+
+def _behind_task(book: Book, sheet: Worksheet, r: int, k: int, t: TaskResult) -> None:
+    """The task `k` places from the bottom (任务升序 = k + 1), in columns A–D."""
+    fmt = book.formats
+    lines = max(wrapped_lines(f"{t.number}.{t.title}", WIDTHS[0]), 1)
+    lines = max(lines, wrapped_lines("、".join(t.lead_units), WIDTHS[1]))
+    if lines > 1:
+        sheet.set_row(r, LINE_HEIGHT * min(lines, MAX_LINES))
+    at = f"MATCH({k + 1},任务升序,0)"
+    sheet.write_formula(
+        r,
+        0,
+        f'=INDEX(任务编号,{at})&"."&INDEX(任务名称,{at})',
+        fmt["wrap"],
+        f"{t.number}.{t.title}",
+    )
+    sheet.write_formula(r, 1, f"=INDEX(任务牵头单位,{at})", fmt["wrap"], "、".join(t.lead_units))
+    sheet.write_formula(r, 2, f"=INDEX(任务完成率,{at})", fmt["pct"], t.rate)
+    sheet.write_formula(r, 3, f"=INDEX(任务状态,{at})", fmt["text"], light_labels()[t.light])
+
+
+def _behind_unit(book: Book, sheet: Worksheet, r: int, u: UnitResult) -> None:
+    """A unit among the lowest scores, by its 名次序, in columns E–H."""
+    fmt = book.formats
+    at = f"MATCH({u.order},单位名次序,0)"
+    sheet.write_formula(r, 4, f"=INDEX(单位名称,{at})", fmt["text"], u.name)
+    sheet.write_formula(r, 5, f"=INDEX(单位报送状态,{at})", fmt["text"], state_labels()[u.state])
+    sheet.write_formula(r, 6, f"=INDEX(单位得分,{at})", fmt["score"], u.score)
+    sheet.write_formula(r, 7, f"=INDEX(单位排名,{at})", fmt["int"], u.rank)
 
 
 def _ranking(book: Book, sheet: Worksheet, row: int) -> None:
@@ -258,7 +280,8 @@ def _ranking(book: Book, sheet: Worksheet, row: int) -> None:
     for col, header in enumerate(("单位", "得分", "排名", "报送状态")):
         sheet.write_string(row + 1, col, header, fmt["header"])
     first = row + 2
-    for u in sorted(card.units, key=lambda u: u.order):
+    ranked = sorted(card.units, key=lambda u: u.order)
+    for u in ranked:
         r = first + u.order - 1
         at = f"MATCH({u.order},单位名次序,0)"
         sheet.write_formula(r, 0, f"=INDEX(单位名称,{at})", fmt["text"], u.name)
@@ -269,13 +292,16 @@ def _ranking(book: Book, sheet: Worksheet, row: int) -> None:
     book.colour_by_elapsed(sheet, _area(first, last, 1), _driver(first, 1), "100*")
     state_colours = {STATE_COLOURS[s]: label for s, label in states.items()}
     book.colour_by_label(sheet, _area(first, last, 3), _driver(first, 3), state_colours)
-    shown = min(len(card.units), CHART_UNITS)
+    top = ranked[:CHART_UNITS]
+    shown = len(top)
     chart = book.workbook.add_chart({"type": "bar"})
     chart.add_series(
         {
             "name": "得分",
             "categories": [OVERVIEW, first, 0, first + shown - 1, 0],
             "values": [OVERVIEW, first, 1, first + shown - 1, 1],
+            "categories_data": [u.name for u in top],  # the chart's cache (_category_chart)
+            "values_data": [u.score for u in top],
             "fill": {"color": "#5B9BD5"},
             "data_labels": {"value": True, "num_format": "0.0", "font": {"name": FONT, "size": 8}},
         }

@@ -83,9 +83,10 @@ def compute(
     tasks = sorted(registry.tasks, key=lambda t: t.number)
     layout = _RowLayout(tasks)
     roles = assigned_roles(registry)
+    members = registry.members_map()
     details = _details(units, returns, layout, roles)
-    rows = _rows(registry, tasks, details, scoring, period.elapsed)
-    task_results = _tasks(registry, tasks, rows, details, returns)
+    rows = _rows(members, tasks, details, scoring, period.elapsed)
+    task_results = _tasks(registry, members, tasks, rows, details, returns)
     unit_results = _units(registry, units, returns, task_results, details, scoring, roles)
     categories = _categories(task_results)
     return Card(
@@ -150,7 +151,7 @@ def _details(units, returns, layout: _RowLayout, roles) -> list[Detail]:
     return details
 
 
-def _rows(registry, tasks, details, scoring: Scoring, elapsed: float) -> list[RowResult]:
+def _rows(members, tasks, details, scoring: Scoring, elapsed: float) -> list[RowResult]:
     by_key = {d.key: i for i, d in enumerate(details)}
     sums: dict[int, list[float]] = {}
     for d in details:
@@ -158,7 +159,7 @@ def _rows(registry, tasks, details, scoring: Scoring, elapsed: float) -> list[Ro
             sums.setdefault(d.seq, []).append(d.row.value)
     results = []
     for task in tasks:
-        leads = _expand(registry, task.lead_units)
+        leads = _expand(members, task.lead_units)
         for ind in task.indicators or [None]:
             key = row_key(task.number, ind.id if ind else None)
             seq = len(results) + 1
@@ -197,7 +198,7 @@ def _rows(registry, tasks, details, scoring: Scoring, elapsed: float) -> list[Ro
     return results
 
 
-def _tasks(registry, tasks, rows, details, returns) -> list[TaskResult]:
+def _tasks(registry, members, tasks, rows, details, returns) -> list[TaskResult]:
     by_task: dict[int, list[RowResult]] = {}
     for r in rows:
         by_task.setdefault(r.task, []).append(r)
@@ -207,10 +208,10 @@ def _tasks(registry, tasks, rows, details, returns) -> list[TaskResult]:
     results = []
     for task in tasks:
         own = by_task[task.number]
-        leads = _expand(registry, task.lead_units)
+        leads = _expand(members, task.lead_units)
         lead = next((u for u in leads if returns[u].scored), "")
         lead_rows = reported.get((lead, task.number), [])
-        responsible = [u for u in _expand(registry, task.responsible_units) if u not in leads]
+        responsible = [u for u in _expand(members, task.responsible_units) if u not in leads]
         results.append(
             TaskResult(
                 number=task.number,
@@ -345,8 +346,10 @@ def _weighted(weight: float, rate: float) -> float:
     return rate if weight == 1 else weight * rate
 
 
-def _expand(registry: Registry, names: list[str]) -> list[str]:
-    return list(dict.fromkeys(m for n in names for m in registry.expand(n)))
+def _expand(members: dict[str, list[str]], names: list[str]) -> list[str]:
+    """The units behind `names` (`Registry.members_map`), each once, in order: one dict
+    look-up a name, where `Registry.expand` scans the groups (a province has thousands)."""
+    return list(dict.fromkeys(m for n in names for m in members.get(n, (n,))))
 
 
 def _distinct(texts) -> list[str]:

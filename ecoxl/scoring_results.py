@@ -43,9 +43,10 @@ class UnitReturn:
         return self.state in ("on_time", "late")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Detail:
-    """One reported row of a counted return (a line of 明细)."""
+    """One reported row of a counted return (a line of 明细); slots, as a province has
+    hundreds of thousands."""
 
     unit: str
     role: Role | None  # from the registry: the unit's role in the row's task

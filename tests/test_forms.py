@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from classic import functions, rewritten
 from click.testing import CliRunner
 from defusedxml import ElementTree
 from fixtures import TOWNSHIPS_GROUP, small_registry
@@ -185,6 +186,18 @@ def test_rate_is_a_formula_whose_stored_result_is_blank(tmp_path):
         assert values.cell(r, rate).value is None
     cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(layout.FORM_SHEET).to_python()
     assert all(row[rate - 1] == "" for row in cells[layout.FIRST_DATA_ROW :])
+
+
+def test_formulas_use_only_classic_functions(tmp_path):
+    """Every form of a plan with every kind of target (≥, ≤, ranges, zero): the form's
+    sheets are `ClassicSheet`s, so no formula may need xlsxwriter's `_xlfn.` prefix."""
+    registry = form_registry()
+    used = set()
+    for unit in registry.reporting_units():
+        book = openpyxl.load_workbook(write_form(tmp_path, unit, registry))
+        assert not rewritten(book), unit
+        used |= functions(book)
+    assert used == {"IF", "ISNUMBER", "MIN", "MAX"}
 
 
 def test_target_phrase_is_a_comment_on_the_indicator(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fixtures import small_registry
 
-from ecoxl.model import Registry
+from ecoxl.model import Group, Registry
 
 
 def test_assignment_index_is_assignments_for_every_unit():
@@ -23,6 +23,17 @@ def test_lead_wins_over_responsible_through_a_group():
             task = assignment.task
             leads = {m for n in task.lead_units for m in registry.expand(n)}
             assert (assignment.role == "lead") == (unit in leads)
+
+
+def test_members_map_expands_every_name_as_expand_does():
+    registry = small_registry()
+    registry.groups.append(Group(registry.groups[0].name, ["后来的同名组"]))  # the first wins
+    members = registry.members_map()
+    names = {n for t in registry.tasks for n in (*t.lead_units, *t.responsible_units)}
+    assert any(registry.group(n) for n in names) and any(not registry.group(n) for n in names)
+    for name in names:
+        assert list(members.get(name, [name])) == registry.expand(name)
+    assert set(members) == {g.name for g in registry.groups}
 
 
 def test_json_round_trip_is_equal_and_keeps_the_fingerprint():

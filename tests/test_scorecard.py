@@ -4,12 +4,12 @@ with openpyxl. (test_scorecard_libreoffice.py recalculates it in a real spreadsh
 from __future__ import annotations
 
 import json
-import re
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from classic import formulas, functions, rewritten
 from click.testing import CliRunner
 from fixtures import small_registry
 from golden import check_golden, dump_workbook
@@ -22,6 +22,7 @@ from ecoxl.layout import FIRST_DATA_ROW, expected_rows
 from ecoxl.ledger import Ledger, ReportedRow, Submission
 from ecoxl.model import Registry
 from ecoxl.scorecard import Scorecard, build_scorecard
+from ecoxl.scorecard_book import Book, RowOrderError
 
 ALLOWED = {
     "SUMIFS",
@@ -137,16 +138,6 @@ def records(sheet, key_header: str) -> dict[str, dict[str, object]]:
     return result
 
 
-def formulas(book) -> list[tuple[str, str, str]]:
-    return [
-        (sheet.title, cell.coordinate, cell.value)
-        for sheet in book.worksheets
-        for line in sheet.iter_rows()
-        for cell in line
-        if cell.data_type == "f"
-    ]
-
-
 def test_sheets_headers_and_formats_keep_the_forms_words(book):
     assert book.sheetnames == SHEETS
     assert book.active.title == "总览"
@@ -179,11 +170,11 @@ def test_stored_results_are_the_computed_ones(written, stored):
 
 
 def test_formulas_use_only_classic_functions(book):
-    used = set()
-    for _sheet, _cell, formula in formulas(book):
-        used |= set(re.findall(r"([A-Z][A-Z0-9.]*)\(", formula))
+    """Cells, conditional formats and validations alike: `ClassicSheet` adds no `_xlfn.`."""
+    used = functions(book)
     assert used <= ALLOWED, used - ALLOWED
     assert {"SUMIFS", "COUNTIFS", "AVERAGEIFS", "INDEX", "MATCH", "RANK", "SUMPRODUCT"} <= used
+    assert not rewritten(book)
 
 
 def test_details_are_values_and_formulas_do_not_grow_with_them(tmp_path, book):
@@ -192,6 +183,22 @@ def test_details_are_values_and_formulas_do_not_grow_with_them(tmp_path, book):
     sparse = openpyxl.load_workbook(few.path)
     assert sparse["明细"].max_row == 2 + 2 and book["明细"].max_row == 2 + 12
     assert len(formulas(sparse)) == len(formulas(book))
+
+
+def test_a_write_behind_the_current_row_is_an_error_not_a_lost_cell(tmp_path, written):
+    """The book streams rows to disk (constant_memory), where xlsxwriter would drop it."""
+    book = Book(tmp_path / "rows.xlsx", written.card)
+    sheet = book.add_sheet("行序")
+    sheet.write_string(4, 0, "第5行")
+    sheet.set_row(5, 30)  # ahead of the current row: fine
+    sheet.write_string(5, 1, "第6行")
+    with pytest.raises(RowOrderError):
+        sheet.write_number(4, 1, 1)
+    with pytest.raises(RowOrderError):
+        sheet.set_row(4, 30)
+    book.close()
+    cells = openpyxl.load_workbook(tmp_path / "rows.xlsx")["行序"]
+    assert (cells["A5"].value, cells["B6"].value, cells["B5"].value) == ("第5行", "第6行", None)
 
 
 def test_text_units_typed_stays_text(book):
