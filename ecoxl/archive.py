@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from .sources import safe_name
@@ -49,9 +48,18 @@ class Archive:
 
     def store(self, sha256: str, name: str, data: bytes) -> str:
         """Keep `data` (whose hash is `sha256`) and return its path relative to the workspace."""
-        found = self.find(sha256)
+        folder = self.folder_of(sha256)
+        try:
+            folder.mkdir()  # new bytes, the usual case: nothing to look for
+            created = True
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
+            created = True
+        except FileExistsError:
+            created = False
+        found = None if created else self.find(sha256)
         if found is None:
-            found = self._write(sha256, safe_name(name), data)
+            found = self._write(folder, safe_name(name), data, created)
         return self.relative(found)
 
     def relative(self, path: Path) -> str:
@@ -60,11 +68,9 @@ class Archive:
         except ValueError:
             return str(path)
 
-    def _write(self, sha256: str, name: str, data: bytes) -> Path:
-        folder = self.folder_of(sha256)
-        created = not folder.is_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    def _write(self, folder: Path, name: str, data: bytes, created: bool) -> Path:
+        temp = folder / f"{TEMP_PREFIX}{os.urandom(8).hex()}"
+        handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)

@@ -1,9 +1,10 @@
 """`ecoxl collect`: every returned file found, read, identified, validated, archived and recorded.
 
-candidates (`sources`) → hash → already recorded? (duplicate) → safety check and
-read in worker processes (`readback.read_many`) → identify and validate
-(`validate`) → archive the original bytes (`archive`) → one ledger transaction
-per submission (`ledger`). Whatever happens to a candidate, the ledger's intake
+candidates (`sources`) → hash → already recorded? (duplicate) → archive the
+original bytes (`archive`, in threads) while, in sandboxed worker processes
+(`worker`), each file is safety-checked, read (`readback`), identified and
+validated (`validate.CheckTask`) → one ledger transaction per submission
+(`ledger`). Whatever happens to a candidate, the ledger's intake
 log says so; a bad file costs only itself. The run ends with a summary, and the
 period's problems go to `problems/<period>_问题清单.xlsx` for the office to forward.
 
@@ -33,11 +34,11 @@ from .ledger import Ledger, Submission, SubmissionRecord, now
 from .model import Registry
 from .period import Period
 from .problems import ProblemLine, write_problems
-from .readback import ReadFailure, ReturnedBook, read_many
 from .sources import Candidate, Skipped
 from .status import text_table
 from .texts import say
-from .validate import Identity, Validation, Validator
+from .validate import CheckTask, Identity, Validation, Validator
+from .worker import Pool, ReadFailure
 from .workspace import Workspace
 
 Outcome = Literal["accepted", "rejected", "duplicate", "skipped", "waiting"]
@@ -48,8 +49,9 @@ SKIP_OUTCOMES: dict[str, Outcome] = {
     "refused": "rejected",
 }
 NO_PERIOD = "未知期次"  # the problem list's name when nothing tells the period
-ARCHIVE_THREADS = 8  # fsyncs in flight at once: the file system commits them together
+ARCHIVE_THREADS = 1  # fsyncs in flight at once: the file system commits them together
 ARCHIVE_AHEAD = 64  # originals being archived before recording waits for the oldest
+READERS = max(1, min(2, os.cpu_count() or 1))  # reader workers: where it pays, both cores
 
 
 @dataclass(frozen=True)
@@ -160,16 +162,20 @@ def collect_candidates(
     from .registry import load_registry
 
     settings = settings or ws.settings
-    expected = Period.parse(period or settings.period).code if period or settings.period else None
-    registry = registry or load_registry(ws.registry_path)
-    result = CollectResult(expected)
-    try:
-        with Ledger(ws.ledger_path) as ledger:
-            run = _Run(ws, registry, expected, settings, ledger)
-            result.handled = run.all(candidates, on_handled)
-            result.problems = period_problems(ledger, result, expected)
-    except sqlite3.Error as exc:
-        raise LedgerError(say("ledger.unusable", path=ws.ledger_path, reason=exc)) from exc
+    # the readers' zygote starts first: its start overlaps with loading the registry
+    with Pool(CheckTask.__module__, settings.limits, READERS) as readers:
+        expected = (
+            Period.parse(period or settings.period).code if period or settings.period else None
+        )
+        registry = registry or load_registry(ws.registry_path)
+        result = CollectResult(expected)
+        try:
+            with Ledger(ws.ledger_path) as ledger:
+                run = _Run(ws, registry, expected, settings, ledger)
+                result.handled = run.all(candidates, readers, on_handled)
+                result.problems = period_problems(ledger, result, expected)
+        except sqlite3.Error as exc:
+            raise LedgerError(say("ledger.unusable", path=ws.ledger_path, reason=exc)) from exc
     for name, lines in result.problems.items():
         path = ws.problems_path(name)
         title = say("problems.title", period=name, count=len(lines), when=now()[:16])
@@ -205,11 +211,13 @@ def count_files(paths: Iterable[Path]) -> int:
 
 @dataclass(frozen=True)
 class _Job:
-    """A candidate on its way through the readers, with its place in the run and its hash."""
+    """A candidate on its way through the readers: its place in the run, its hash, and its
+    original being archived meanwhile."""
 
     index: int
     candidate: Candidate
     sha256: str
+    stored: Future[str]  # the archive path, once the original is safely on disk
 
     @property
     def name(self) -> str:
@@ -236,7 +244,10 @@ class _Run:
         self.archive = Archive(ws.archive_dir, ws.root)
 
     def all(
-        self, candidates: Iterable[Candidate | Skipped], on_handled: OnHandled | None
+        self,
+        candidates: Iterable[Candidate | Skipped],
+        readers: Pool,
+        on_handled: OnHandled | None,
     ) -> list[Handled]:
         """Every candidate handled; results in input order (skipped ones are logged at once)."""
         done: dict[int, Handled] = {}
@@ -246,7 +257,7 @@ class _Run:
             if on_handled is not None:
                 on_handled(handled)
 
-        def to_read() -> Iterator[_Job]:
+        def to_read(archiving: ThreadPoolExecutor) -> Iterator[_Job]:
             for index, item in enumerate(candidates):
                 if isinstance(item, Skipped):
                     note(index, self.skipped(item))
@@ -256,21 +267,24 @@ class _Run:
                 if known is not None:
                     note(index, self.duplicate(item, sha, known))
                     continue
-                yield _Job(index, item, sha)
+                # archived while it is being read: the fsyncs overlap with the readers
+                stored = archiving.submit(self.archive.store, sha, item.name, item.data)
+                yield _Job(index, item, sha, stored)
 
-        workers = max(1, min(2, os.cpu_count() or 1))
-        waiting: deque[tuple[_Job, Validation, Future[str]]] = deque()
+        waiting: deque[tuple[_Job, Validation]] = deque()
 
         def record_ready(everything: bool) -> None:
             """Record, in order, the submissions whose originals are archived."""
-            while waiting and (everything or waiting[0][2].done() or len(waiting) > ARCHIVE_AHEAD):
-                ready, checked, stored = waiting.popleft()
-                note(ready.index, self.record(ready, checked, stored.result()))
+            while waiting and (
+                everything or waiting[0][0].stored.done() or len(waiting) > ARCHIVE_AHEAD
+            ):
+                ready, checked = waiting.popleft()
+                note(ready.index, self.record(ready, checked, ready.stored.result()))
 
+        task = CheckTask(self.validator, self.settings.limits)
         with ThreadPoolExecutor(ARCHIVE_THREADS) as archiving:
-            for job, book in read_many(to_read(), self.settings.limits, workers):
-                stored = archiving.submit(self.archive.store, job.sha256, job.name, job.data)
-                waiting.append((job, self.validate(job, book), stored))
+            for job, checked in readers.run(to_read(archiving), task):
+                waiting.append((job, self.outcome(job, checked)))
                 record_ready(everything=False)
             record_ready(everything=True)
         return [done[i] for i in sorted(done)]
@@ -314,12 +328,13 @@ class _Run:
             original.received_at,
         )
 
-    def validate(self, job: _Job, book: ReturnedBook | ReadFailure) -> Validation:
-        if isinstance(book, ReturnedBook):
-            return self.validator.validate(book)
+    def outcome(self, job: _Job, checked: Validation | ReadFailure) -> Validation:
+        """A worker's validation; for a file it could not read, who sent it, by its name."""
+        if isinstance(checked, Validation):
+            return checked
         unit, period = self.validator.from_file_name(job.name)
         identity = Identity(unit, period or self.period, "filename" if unit else "none")
-        return Validation(identity, findings=list(book.findings))
+        return Validation(identity, findings=list(checked.findings))
 
     def record(self, job: _Job, checked: Validation, path: str) -> Handled:
         """One submission in one transaction, once its original is safely archived."""

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 
 from .exceptions import LedgerError
@@ -169,11 +170,30 @@ class ReportedRow:
 
 _ROW_FIELDS = [f.name for f in fields(ReportedRow)]
 _SUB_FIELDS = [f.name for f in fields(Submission)]
+# a flat record's fields in order (`dataclasses.astuple` deep-copies: 20× slower)
+_row_values = attrgetter(*_ROW_FIELDS)
+_sub_values = attrgetter(*_SUB_FIELDS)
 
-
-def _values(record: object, names: list[str]) -> tuple:
-    """A flat record's fields in order (`dataclasses.astuple` deep-copies: 20× slower)."""
-    return tuple(getattr(record, name) for name in names)
+# the statements of `record_submission`, written once (sqlite3 caches them prepared)
+_INSERT_FILE = (
+    "INSERT OR IGNORE INTO files(sha256, size, archive_path, first_seen) VALUES (?,?,?,?)"
+)
+_INSERT_SUBMISSION = (
+    f"INSERT INTO submissions({', '.join(_SUB_FIELDS)}, collected_at)"
+    f" VALUES ({', '.join('?' * (len(_SUB_FIELDS) + 1))})"
+)
+_INSERT_ROW = (
+    f"INSERT OR REPLACE INTO rows(submission_id, {', '.join(_ROW_FIELDS)})"
+    f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})"
+)
+_INSERT_PROBLEM = (
+    "INSERT INTO problems(submission_id, intake_id, file, sheet, cell, code, severity,"
+    " message) VALUES (?,?,?,?,?,?,?,?)"
+)
+_INSERT_INTAKE = (
+    "INSERT INTO intake(seen_at, source, file_name, sha256, outcome, reason, submission_id)"
+    " VALUES (?,?,?,?,?,?,?)"
+)
 
 
 def now() -> str:
@@ -253,11 +273,8 @@ class Ledger:
         with self.transaction():
             self._insert_file(sha256, size, archive_path)
 
-    def _insert_file(self, sha256: str, size: int, archive_path: str) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO files(sha256, size, archive_path, first_seen) VALUES (?,?,?,?)",
-            (sha256, size, archive_path, now()),
-        )
+    def _insert_file(self, sha256: str, size: int, archive_path: str, stamp: str = "") -> None:
+        self.db.execute(_INSERT_FILE, (sha256, size, archive_path, stamp or now()))
 
     def log_intake(
         self,
@@ -290,23 +307,30 @@ class Ledger:
             self._insert_problems(findings, None, intake_id)
         return intake_id
 
-    def _insert_intake(self, source, file_name, outcome, reason, sha256, submission_id) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO intake(seen_at, source, file_name, sha256, outcome, reason, submission_id)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (now(), source, file_name, sha256, outcome, reason, submission_id),
-        )
-        return cursor.lastrowid
+    def _insert_intake(
+        self, source, file_name, outcome, reason, sha256, submission_id, stamp=""
+    ) -> int:
+        values = (stamp or now(), source, file_name, sha256, outcome, reason, submission_id)
+        return self.db.execute(_INSERT_INTAKE, values).lastrowid
 
     def _insert_problems(self, findings, submission_id, intake_id) -> None:
-        self.db.executemany(
-            "INSERT INTO problems(submission_id, intake_id, file, sheet, cell, code, severity,"
-            " message) VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (submission_id, intake_id, f.file, f.sheet, f.cell, f.code, f.severity, f.message)
-                for f in findings
-            ],
-        )
+        if findings:
+            self.db.executemany(
+                _INSERT_PROBLEM,
+                [
+                    (
+                        submission_id,
+                        intake_id,
+                        f.file,
+                        f.sheet,
+                        f.cell,
+                        f.code,
+                        f.severity,
+                        f.message,
+                    )
+                    for f in findings
+                ],
+            )
 
     def record_submission(
         self,
@@ -317,26 +341,21 @@ class Ledger:
         size: int,
         archive_path: str,
     ) -> int | None:
-        """Record one submission in one transaction; None if these bytes were recorded before."""
-        with self.transaction():
-            seen = self.db.execute(
+        """Record one submission in one transaction; None if these bytes were recorded before.
+
+        The statements are prepared once (sqlite3's statement cache) and the rows go in with
+        one `executemany`: this is the ledger's cost per returned file.
+        """
+        with self.transaction() as db:
+            seen = db.execute(
                 "SELECT id FROM submissions WHERE sha256=?", (submission.sha256,)
             ).fetchone()
             if seen:
                 return None
-            self._insert_file(submission.sha256, size, archive_path)
-            values = _values(submission, _SUB_FIELDS)
-            cursor = self.db.execute(
-                f"INSERT INTO submissions({', '.join(_SUB_FIELDS)}, collected_at)"
-                f" VALUES ({', '.join('?' * (len(values) + 1))})",
-                (*values, now()),
-            )
-            sub_id = cursor.lastrowid
-            self.db.executemany(
-                f"INSERT OR REPLACE INTO rows(submission_id, {', '.join(_ROW_FIELDS)})"
-                f" VALUES (?, {', '.join('?' * len(_ROW_FIELDS))})",
-                [(sub_id, *_values(r, _ROW_FIELDS)) for r in rows],
-            )
+            stamp = now()  # one time for its files, submissions and intake lines
+            self._insert_file(submission.sha256, size, archive_path, stamp)
+            sub_id = db.execute(_INSERT_SUBMISSION, (*_sub_values(submission), stamp)).lastrowid
+            db.executemany(_INSERT_ROW, [(sub_id, *_row_values(r)) for r in rows])
             self._insert_problems(findings, sub_id, None)
             self._insert_intake(
                 submission.source,
@@ -345,6 +364,7 @@ class Ledger:
                 "",
                 submission.sha256,
                 sub_id,
+                stamp,
             )
         return sub_id
 

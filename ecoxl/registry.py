@@ -14,8 +14,6 @@ from .atomic import atomic_target
 from .exceptions import InputError, RegistryError
 from .findings import Finding
 from .model import Registry
-from .registry_book import write_registry_book
-from .registry_read import read_registry_book
 from .texts import say
 
 NOTICE_SUFFIXES = (".txt", ".docx")
@@ -43,6 +41,9 @@ def load_registry(path: Path) -> Registry:
         return parse_notice(path)
     if suffix == ".json":
         return _load_json(path)
+    # openpyxl (and numpy through it) only for the workbook: ~0.2 s off every other command
+    from .registry_read import read_registry_book
+
     reading = read_registry_book(path)
     if reading.registry is None:
         raise RegistryBookError(path.name, reading.findings)
@@ -58,6 +59,8 @@ def save_registry(registry: Registry, path: Path) -> None:
         if suffix == ".json":
             temp.write_text(registry.to_json(), encoding="utf-8")
         else:
+            from .registry_book import write_registry_book  # xlsxwriter's workbook, on demand
+
             write_registry_book(registry, temp)
 
 

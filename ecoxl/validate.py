@@ -14,43 +14,29 @@ their severities are listed in docs/COLLECT.md.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import cached_property
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import layout
+from .config import Limits
 from .exceptions import ConfigError
 from .findings import Finding, Severity
 from .layout import FormIdentity, FormRow
 from .ledger import ReportedRow
 from .measures import normalise
-from .model import ROLE_LABELS, Indicator, Registry
+from .model import Registry
 from .period import Period
-from .readback import ReturnedBook
-from .texts import STATUSES, say
-from .xlsx import MAX_CELL_TEXT
+from .readback import ReturnedBook, read_checked
+from .texts import say
+from .validate_rows import Rows
+from .validate_values import CONTROL, as_text, header_text
+from .validate_values import read_number as read_number  # the number rules, for callers
+from .worker import ReadFailure
 
 IdentifiedBy = str  # identity | filename | none
 
-NARRATIVE_KEYS = ("progress", "problems", "next_steps", "remark")
-HEADERS = {c.key: c.header for c in layout.COLUMNS}
-PREFILLED_KEYS = ("task", "indicator", "measure", "target")
-STATUS_LIST = "、".join(STATUSES)
-REPORTED_STATUSES = frozenset(s for s in STATUSES if s != "未启动")
-BEHIND = "欠进度"
-
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_SPACE = re.compile(r"\s+")
-# A share of a whole (覆盖率, 处理率, 比例, 比重, 占比) cannot pass 100 %; a growth rate,
-# a completion rate or a self-sufficiency rate can.
-_SHARE = re.compile(r"(率|比例|比重|占比)$")
-_NOT_SHARE = re.compile(r"增长|增速|增幅|提高|下降|降低|幅度|完成率|自给率|产销率|贡献率|弹性")
 _PERIOD_IN_NAME = (
     (re.compile(r"(20\d\d)\s*[-_.年 ]?\s*第?\s*[Qq]\s*([1-4])"), "{0}-Q{1}"),
     (re.compile(r"(20\d\d)\s*年?\s*第\s*([1-4一二三四])\s*季度"), "{0}-Q{1}"),
@@ -110,9 +96,10 @@ class Validator:
         self.indicators = {i.id: i for i in registry.all_indicators()}
         self._rows: dict[str, tuple[list[FormRow], dict[str, FormRow]]] = {}
         self._assignments = registry.assignment_index()
+        self.names = self._names()
+        self.name_tokens = self._name_tokens()
 
-    @cached_property
-    def names(self) -> dict[str, str]:
+    def _names(self) -> dict[str, str]:
         """Every name a unit goes by (name, alias) → its canonical name; groups are no unit."""
         names = {u: u for u in self.reporting}
         for unit in self.registry.units:
@@ -122,8 +109,7 @@ class Validator:
                 names.setdefault(name.strip(), unit.name)
         return names
 
-    @cached_property
-    def name_tokens(self) -> list[tuple[str, str]]:
+    def _name_tokens(self) -> list[tuple[str, str]]:
         """(token, unit) to look for in a file name, longest first; 市林业局 also as 林业局."""
         tokens = {normalise(name): unit for name, unit in self.names.items()}
         for name, unit in list(tokens.items()):
@@ -151,6 +137,20 @@ class Validator:
                 unit = canonical
                 break
         return unit, period_in_name(text)
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """What a reader worker does with each file during `collect` (`worker.py`): inspect,
+    read and validate it, so only the outcome crosses back, not every cell. The worker
+    gets the `Validator` once per run, with every fact already computed."""
+
+    validator: Validator
+    limits: Limits
+
+    def __call__(self, name: str, data: bytes) -> Validation | ReadFailure:
+        book = read_checked(data, name, self.limits)
+        return self.validator.validate(book) if isinstance(book, ReturnedBook) else book
 
 
 def period_in_name(text: str) -> str | None:
@@ -195,7 +195,7 @@ class _Check:
         header_row, columns = table
         result.signature = self.signature(header_row)
         plan_changed = identity.fingerprint not in (None, self.v.fingerprint)
-        result.rows = _Rows(self, columns, rows, by_key, identity, plan_changed).read(header_row)
+        result.rows = Rows(self, columns, rows, by_key, identity, plan_changed).read(header_row)
         return result
 
     # -- identity ----------------------------------------------------------------------
@@ -295,7 +295,7 @@ class _Check:
     def no_header(self) -> None:
         present = set()
         for row in self.book.cells[: layout.SEARCH_ROWS]:
-            found = {_header(v) for v in row} & set(layout.REQUIRED_HEADERS)
+            found = {header_text(v) for v in row} & set(layout.REQUIRED_HEADERS)
             if len(found) > len(present):
                 present = found
         missing = [h for h in layout.REQUIRED_HEADERS if h not in present]
@@ -316,7 +316,7 @@ class _Check:
         found: dict[str, tuple[int, int]] = {}
         for r, row in enumerate(self.book.cells[:header_row]):
             for c, cell in enumerate(row):
-                label = _header(cell).rstrip(":：")
+                label = header_text(cell).rstrip(":：")
                 if label in labels and labels[label].key not in found:
                     found[labels[label].key] = (r, c)
         for sig in layout.SIGNATURE:
@@ -325,11 +325,11 @@ class _Check:
             r, c = found[sig.key]
             row = self.book.cells[r]
             for cell in row[c + 1 :]:
-                if _header(cell).rstrip(":：") in labels:
+                if header_text(cell).rstrip(":：") in labels:
                     break
-                text = _as_text(cell).strip()
+                text = as_text(cell).strip()
                 if text:
-                    values[sig.key] = _CONTROL.sub("", text)[: sig.max_length]
+                    values[sig.key] = CONTROL.sub("", text)[: sig.max_length]
                     break
         if not values.get("filled_by"):
             sig = layout.SIGNATURE[0]
@@ -341,367 +341,6 @@ class _Check:
             )
             self.add("signature.missing", "warning", cell, label=sig.label)
         return values
-
-
-# -- the table -----------------------------------------------------------------------------
-
-
-class _Rows:
-    """Reads and checks the data rows below the header row, matching them by 行键.
-
-    This runs for every row of every form, so the columns, headers and input formulas
-    are looked up once, and the common case (a clean number, a listed status, plain
-    text) takes the shortest path.
-    """
-
-    def __init__(
-        self,
-        check: _Check,
-        columns: dict[str, int],
-        expected: list[FormRow],
-        by_key: dict[str, FormRow],
-        identity: Identity,
-        plan_changed: bool,
-    ):
-        self.check = check
-        self.columns = columns
-        self.expected = expected
-        self.by_key = by_key
-        self.identity = identity
-        self.plan_changed = plan_changed
-        self.inputs = [columns[k] for k in layout.INPUT_KEYS if k in columns]
-        inputs = set(self.inputs)
-        self.formulas = {rc: f for rc, f in check.book.formulas.items() if rc[1] in inputs}
-        self.prefilled_cols = [(k, columns[k], HEADERS[k]) for k in PREFILLED_KEYS if k in columns]
-        self.narrative_cols = [(k, columns.get(k), HEADERS[k]) for k in NARRATIVE_KEYS]
-        self.by_name = {(r.task, _squash(r.indicator)): r for r in expected}
-        self.width = max(columns.values()) + 1
-
-    def cell(self, r: int, key: str) -> str | None:
-        col = self.columns.get(key)
-        return xl_rowcol_to_cell(r, col) if col is not None else None
-
-    def read(self, header_row: int) -> list[ReportedRow]:
-        check = self.check
-        if "row_key" not in self.columns:
-            check.add("form.no_key_column", "warning", header=HEADERS["row_key"])
-        seen: dict[str, int] = {}
-        result: list[ReportedRow] = []
-        cells = check.book.cells
-        for r in range(header_row + 1, len(cells)):
-            row = cells[r]
-            key = self.key_of(row)
-            expected = self.by_key.get(key) if key is not None else None
-            if expected is None:
-                self.stray(r, row, key)
-            elif key in seen:
-                check.add(
-                    "row.duplicate_key",
-                    "error",
-                    self.cell(r, "task"),
-                    row=r + 1,
-                    first=seen[key] + 1,
-                    key=key,
-                )
-            else:
-                seen[key] = r
-                result.append(self.read_row(r, row, expected))
-        self.missing(seen)
-        return result
-
-    def stray(self, r: int, row: list[object], key: str | None) -> None:
-        """A row that is not one of this unit's: ignored when blank, a warning when filled."""
-        filled = [c for c in self.inputs if c < len(row) and _present(row[c])]
-        if not filled:
-            return
-        if key is None:
-            self.check.add("row.no_key", "warning", xl_rowcol_to_cell(r, filled[0]), row=r + 1)
-        else:
-            place = self.cell(r, "task") or xl_rowcol_to_cell(r, filled[0])
-            self.check.add("row.unknown_key", "warning", place, row=r + 1, key=key)
-
-    def key_of(self, row: list[object]) -> str | None:
-        col = self.columns.get("row_key")
-        if col is not None:
-            return _key_text(row[col]) if col < len(row) else None
-        task = _as_number(self._get(row, "task"))
-        name = _squash(_as_text(self._get(row, "indicator")))
-        if task is None or not task.is_integer():
-            return None
-        match = self.by_name.get((int(task), name))
-        return match.key if match else None
-
-    def _get(self, row: list[object], key: str) -> object:
-        col = self.columns.get(key)
-        return row[col] if col is not None and col < len(row) else None
-
-    def missing(self, seen: dict[str, int]) -> None:
-        issued = set(self.identity.row_keys)
-        for expected in self.expected:
-            if expected.key in seen:
-                continue
-            values = dict(
-                task=expected.task,
-                indicator=expected.indicator or expected.task_title,
-                role=ROLE_LABELS[expected.role],
-            )
-            if self.plan_changed and issued and expected.key not in issued:
-                self.check.add("row.not_in_form", "warning", **values)
-            else:
-                severity = "error" if expected.role == "lead" else "warning"
-                self.check.add("row.missing", severity, **values)
-
-    def read_row(self, r: int, row: list[object], expected: FormRow) -> ReportedRow:
-        if len(row) < self.width:
-            row = row + [None] * (self.width - len(row))
-        self.prefilled(r, row, expected)
-        value, value_text = self.value(r, row, expected)
-        status = self.status(r, row)
-        texts = {
-            key: self.narrative(r, key, col, header, row)
-            for key, col, header in self.narrative_cols
-        }
-        self.answers(r, expected, value, value_text, status, texts["problems"])
-        return ReportedRow(
-            row_key=expected.key,
-            sheet_row=r + 1,
-            task=expected.task,
-            indicator_id=expected.indicator_id,
-            role=expected.role,
-            target=expected.target,
-            value=value,
-            value_text=value_text,
-            status=status,
-            **texts,
-        )
-
-    # -- prefilled cells ---------------------------------------------------------------
-
-    def prefilled(self, r: int, row: list[object], expected: FormRow) -> None:
-        for key, col, header in self.prefilled_cols:
-            found = row[col]
-            want = getattr(expected, key)
-            if found == want or _same(found, want):
-                continue
-            code, severity = (
-                ("prefilled.outdated", "warning")
-                if self.plan_changed
-                else ("prefilled.edited", "error")
-            )
-            self.check.add(
-                code,
-                severity,
-                xl_rowcol_to_cell(r, col),
-                header=header,
-                found=_show(found),
-                expected=_show(want),
-            )
-
-    # -- 本期完成值 ------------------------------------------------------------------------
-
-    def value(self, r: int, row: list[object], expected: FormRow) -> tuple[float | None, str]:
-        col = self.columns.get("value")
-        if col is None:
-            return None, ""
-        raw = row[col]
-        formula = self.formulas.get((r, col)) if self.formulas else None
-        if formula:
-            self.check.add(
-                "value.formula", "error", xl_rowcol_to_cell(r, col), formula=_show(formula)
-            )
-            return None, formula
-        if raw is None:
-            return None, ""
-        if type(raw) is float and math.isfinite(raw) and raw >= 0:
-            value, text = raw, ""
-        else:
-            reading = read_number(raw, expected.measure)
-            for code, severity in reading.issues:
-                self.check.add(
-                    code,
-                    severity,
-                    xl_rowcol_to_cell(r, col),
-                    found=_show(reading.text),
-                    value=_num(reading.value),
-                    measure=expected.measure,
-                )
-            if reading.value is None:
-                return None, reading.text
-            value, text = reading.value, reading.text
-        self.plausible(r, col, value, expected)
-        return value, text
-
-    def plausible(self, r: int, col: int, value: float, expected: FormRow) -> None:
-        """Negative amounts, and shares of a whole above 100 %."""
-        if value < 0:
-            indicator = self.check.v.indicators.get(expected.indicator_id or "")
-            changing = indicator is not None and _is_change(indicator)
-            code, severity = (
-                ("value.negative_change", "warning") if changing else ("value.negative", "error")
-            )
-            self.check.add(code, severity, xl_rowcol_to_cell(r, col), value=_num(value))
-        elif value > 100 and expected.measure == "%":
-            indicator = self.check.v.indicators.get(expected.indicator_id or "")
-            if _is_share(expected, indicator):
-                self.check.add(
-                    "value.over_100", "error", xl_rowcol_to_cell(r, col), value=_num(value)
-                )
-
-    # -- 进展状态 and the required answers ----------------------------------------------------
-
-    def status(self, r: int, row: list[object]) -> str:
-        col = self.columns.get("status")
-        if col is None:
-            return ""
-        raw = row[col]
-        if raw is None or (raw in STATUSES and not self.formulas):
-            return raw or ""
-        formula = self.formulas.get((r, col))
-        if formula:
-            self.check.add(
-                "input.formula",
-                "error",
-                xl_rowcol_to_cell(r, col),
-                header=HEADERS["status"],
-                formula=_show(formula),
-            )
-            return formula[:MAX_CELL_TEXT]
-        text = _SPACE.sub("", _CONTROL.sub("", _as_text(raw)))
-        if text and text not in STATUSES:
-            self.check.add(
-                "status.invalid",
-                "error",
-                xl_rowcol_to_cell(r, col),
-                found=_show(text),
-                allowed=STATUS_LIST,
-            )
-            return text[:MAX_CELL_TEXT]
-        return text
-
-    def answers(
-        self,
-        r: int,
-        expected: FormRow,
-        value: float | None,
-        value_text: str,
-        status: str,
-        problems: str,
-    ) -> None:
-        lead = expected.role == "lead"
-        if not status:
-            if lead:
-                self.check.add(
-                    "status.missing", "error", self.cell(r, "status"), allowed=STATUS_LIST
-                )
-            elif value is not None or value_text:
-                self.check.add("status.missing_with_value", "warning", self.cell(r, "status"))
-            return
-        if status == BEHIND and not problems.strip():
-            self.check.add("problems.missing", "error", self.cell(r, "problems"))
-        if (
-            lead
-            and expected.target is not None
-            and status in REPORTED_STATUSES
-            and value is None
-            and not value_text
-        ):
-            self.check.add("value.missing", "warning", self.cell(r, "value"), status=status)
-
-    # -- narrative cells -----------------------------------------------------------------
-
-    def narrative(self, r: int, key: str, col: int | None, header: str, row: list[object]) -> str:
-        if col is None:
-            return ""
-        raw = row[col]
-        formula = self.formulas.get((r, col)) if self.formulas else None
-        if formula:
-            cell = xl_rowcol_to_cell(r, col)
-            self.check.add("input.formula", "error", cell, header=header, formula=_show(formula))
-            return formula[:MAX_CELL_TEXT]
-        if raw is None:
-            return ""
-        text = raw if type(raw) is str else _as_text(raw)
-        if _CONTROL.search(text):
-            controls = len(_CONTROL.findall(text))
-            text = _CONTROL.sub("", text)
-            cell = xl_rowcol_to_cell(r, col)
-            self.check.add("text.control_chars", "warning", cell, header=header, count=controls)
-        if len(text) > MAX_CELL_TEXT:
-            self.check.add(
-                "text.too_long",
-                "warning",
-                xl_rowcol_to_cell(r, col),
-                header=header,
-                length=len(text),
-                limit=MAX_CELL_TEXT,
-            )
-            text = text[:MAX_CELL_TEXT]
-        return text
-
-
-# -- numbers written by hand -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NumberReading:
-    """A 本期完成值 cell read: the number (None if there is none), the text it was written as
-    (empty for a clean number cell), and what had to be done to read it."""
-
-    value: float | None
-    text: str = ""
-    issues: tuple[tuple[str, Severity], ...] = ()
-
-
-def read_number(raw: object, measure: str) -> NumberReading:
-    """Read a number the way a clerk means it: `1,234`, `１２３`, `12%` (only where the measure
-    unit is %), `12公里`; anything else that is not a number is an error, never 0."""
-    if raw is None:
-        return NumberReading(None)
-    if isinstance(raw, bool):
-        return NumberReading(None, str(raw).upper(), (("value.not_number", "error"),))
-    if isinstance(raw, int | float):
-        if math.isfinite(raw):
-            return NumberReading(float(raw))
-        return NumberReading(None, str(raw), (("value.not_number", "error"),))
-    if isinstance(raw, date | time | timedelta):
-        return NumberReading(None, _as_text(raw), (("value.not_number", "error"),))
-    original = str(raw)
-    text = original.strip().strip("\u3000")
-    if not text:
-        return NumberReading(None)
-    issues: list[tuple[str, Severity]] = []
-    half = normalise(text).strip()
-    if half != text:
-        issues.append(("value.full_width", "warning"))
-    text = half
-    percent = text.endswith("%")
-    if percent:
-        text = text[:-1].strip()
-    elif measure and measure != "%" and text.endswith(measure):
-        text = text[: -len(measure)].strip()
-        issues.append(("value.unit_suffix", "warning"))
-    if _THOUSANDS.fullmatch(text):
-        text = text.replace(",", "")
-        issues.append(("value.thousands", "warning"))
-    if not _NUMBER.fullmatch(text):
-        return NumberReading(None, original, (("value.not_number", "error"),))
-    if percent and measure != "%":
-        return NumberReading(None, original, (("value.percent_mismatch", "error"),))
-    if percent:
-        issues.append(("value.percent_sign", "warning"))
-    return NumberReading(float(text), original, tuple(issues))
-
-
-def _is_change(indicator: Indicator) -> bool:
-    """A target that is itself a change (下降幅度 13 %): it may come out negative."""
-    return any(c.value == indicator.target for c in indicator.changes)
-
-
-def _is_share(expected: FormRow, indicator: Indicator | None) -> bool:
-    name = _SPACE.sub("", expected.indicator)
-    if expected.measure != "%" or not _SHARE.search(name) or _NOT_SHARE.search(name):
-        return False
-    return indicator is None or not _is_change(indicator)
 
 
 # -- cells ---------------------------------------------------------------------------------
@@ -734,84 +373,12 @@ def _locate(cells: list[list[object]]) -> tuple[int, dict[str, int]] | None:
         positions: dict[str, int] = {}
         for c, value in enumerate(row):
             if isinstance(value, str):
-                positions.setdefault(_header(value), c)
+                positions.setdefault(header_text(value), c)
         if required <= positions.keys():
             return r, {
                 col.key: positions[col.header] for col in layout.COLUMNS if col.header in positions
             }
     return None
-
-
-def _header(value: object) -> str:
-    return _SPACE.sub("", value) if isinstance(value, str) else ""
-
-
-def _squash(text: str) -> str:
-    return _SPACE.sub("", text)
-
-
-def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
-def _key_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text or None
-
-
-def _as_text(value: object) -> str:
-    """A cell as the text a clerk sees: 2015 not 2015.0, dates as 2015-10-08."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value).upper()
-    if isinstance(value, float):
-        return _num(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def _as_number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if _NUMBER.fullmatch(text):
-            return float(text)
-    return None
-
-
-def _same(found: object, want: object) -> bool:
-    """A prefilled cell still holds what the form was written with."""
-    if want is None or want == "":
-        return not _present(found)
-    if isinstance(want, int | float):
-        number = _as_number(found)
-        return number is not None and math.isclose(number, want, rel_tol=1e-9, abs_tol=1e-9)
-    return _squash(_as_text(found)) == _squash(str(want))
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-
-
-def _show(value: object, limit: int = 40) -> str:
-    """A cell's content for a message: short, on one line."""
-    text = _SPACE.sub(" ", _CONTROL.sub("", _as_text(value))).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _period_code(text: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,15 @@ import pytest
 from ecoxl import layout
 from ecoxl.config import Limits
 from ecoxl.libreoffice import convert
-from ecoxl.readback import ReadFailure, ReturnedBook, read_checked, read_many
+from ecoxl.readback import (
+    ReadFailure,
+    ReadTask,
+    ReturnedBook,
+    read_checked,
+    read_many,
+    xlsx_formulas,
+)
+from ecoxl.worker import Pool
 
 LIMITS = Limits(timeout_seconds=60)
 # A1 and P400000: under the safety cap, but the reader allocates ~200 MB for it
@@ -120,6 +129,29 @@ def test_results_are_in_input_order_and_do_not_depend_on_the_worker_count():
     assert [name for name, _ in two] == [item.name for item in items]
 
 
+def test_formulas_are_found_in_every_form_a_writer_uses():
+    """Shared formulas, self-closed followers, whitespace, prefixed elements; not a `<family>`
+    of inline rich text, not an `<xm:f>` of a data validation, not an `<f>` after a value."""
+    sheet = (
+        '<worksheet xmlns="main" xmlns:x="main" xmlns:xm="xm"><sheetData>'
+        '<row r="1"><c r="A1"><f>1+2</f><v>3</v></c>'
+        '<c r="B1" t="str">\n  <f t="shared" ref="B1:B3" si="0">A1&amp;"x"</f><v>3x</v></c></row>'
+        '<row r="2"><c r="B2" t="str"><f t="shared" si="0"/><v>x</v></c>'
+        '<c r="C2" t="inlineStr"><is><r><rPr><family val="2"/></rPr><t>text</t></r></is></c>'
+        '<c r="D2"><v>1</v><f>9</f></c></row>'
+        '<x:row r="3"><x:c r="AA3"><x:f>SUM(A1:A2)</x:f><x:v>3</x:v></x:c></x:row>'
+        "</sheetData><extLst><ext><x14:dataValidations><x14:dataValidation><x14:formula1>"
+        "<xm:f>填报说明!$A$3:$A$7</xm:f></x14:formula1></x14:dataValidation>"
+        "</x14:dataValidations></ext></extLst></worksheet>"
+    ).encode()
+    assert xlsx_formulas(sheet) == {
+        (0, 0): "=1+2",
+        (0, 1): '=A1&"x"',
+        (1, 1): '=A1&"x"',
+        (2, 26): "=SUM(A1:A2)",
+    }
+
+
 def test_read_checked_refuses_before_reading():
     result = read_checked(hostile.zip_bomb(), "bomb.xlsx", LIMITS)
     assert isinstance(result, ReadFailure) and result.code == "file.zip_bomb"
@@ -152,6 +184,20 @@ def test_xls_saved_by_libreoffice_keeps_identity_and_properties(resaved):
     assert layout.parse_identity_table(book.identity_rows) == hostile.IDENTITY
     assert book.properties.get("ecoxl.unit") == "市环保局"
     assert book.formulas == {}  # documented: .xls formulas are not extracted
+
+
+def test_workers_come_from_a_fresh_zygote_which_is_started_again_if_it_dies():
+    items = [Item(f"ok{i}.xlsx", hostile.simple_form()) for i in range(3)]
+    before = _children()
+    with Pool(ReadTask.__module__, LIMITS, 2) as pool:
+        first = pool.zygote.process
+        first.kill()
+        first.wait()
+        results = list(pool.run(items, ReadTask(LIMITS)))
+        assert pool.zygote.process is not first
+        assert pool.zygote.process.args[:3] == [sys.executable, "-P", "-c"]  # not a fork of us
+    assert [type(r) for _, r in results] == [ReturnedBook] * 3
+    assert _children() <= before
 
 
 def test_workers_are_gone_afterwards():

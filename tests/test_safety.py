@@ -73,6 +73,21 @@ def test_cells_without_a_reference_still_count_towards_the_extent():
     assert codes(hostile.minimal_xlsx(rows=rows)) == ["sheet.far_outside"]
 
 
+def test_text_that_looks_like_a_reference_does_not_hide_cells_without_one():
+    decoy = '<c t="inlineStr"><is><t>r="A1"</t></is></c>'
+    rows = f'<row r="1048576">{decoy * 20}</row>'
+    assert codes(hostile.minimal_xlsx(rows=rows)) == ["sheet.far_outside"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ['<c s="1" r="XFD1048576"><v>1</v></c>', '<x:c r="XFD1048576"><x:v>1</x:v></x:c>'],
+)
+def test_a_far_cell_is_found_whatever_its_attribute_order_or_prefix(cell):
+    rows = f'<row r="1"><c r="A1"><v>1</v></c>{cell}</row>'
+    assert codes(hostile.minimal_xlsx(rows=rows)) == ["sheet.far_outside"]
+
+
 def test_an_ordinary_form_and_a_wide_but_honest_extent_pass():
     assert codes(hostile.simple_form()) == []
     rows = '<row r="1"><c r="A1"><v>1</v></c></row><row r="9999"><c r="ZZ9999"><v>2</v></c></row>'

@@ -6,7 +6,7 @@ Findings are asserted by code and cell, never by wording.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import fill
@@ -20,7 +20,15 @@ from ecoxl.forms import build_form
 from ecoxl.model import Indicator
 from ecoxl.period import Period
 from ecoxl.readback import ReturnedBook, read_checked
-from ecoxl.validate import Validation, Validator, period_in_name, read_number, validate
+from ecoxl.validate import (
+    CheckTask,
+    Validation,
+    Validator,
+    period_in_name,
+    read_number,
+    validate,
+)
+from ecoxl.worker import ReadFailure, run_tasks
 
 Q3 = Period.parse("2015-Q3")
 DEADLINE = date(2015, 10, 10)
@@ -126,6 +134,47 @@ def test_the_file_name_does_not_matter_when_the_identity_is_there():
     result = check(filled(), name="新建 Microsoft Excel 工作表 (2).xlsx")
     assert result.accepted and result.identity.unit == LEAD
     assert result.identity.identified_by == "identity"
+
+
+def test_validating_in_the_reader_workers_gives_what_validating_here_gives():
+    """`collect` validates in the sandboxed workers (`CheckTask`); the outcome is the same."""
+    data = filled()
+    other = small_registry()
+    other.plan = replace(other.plan, title="新郑市2016年工作方案")
+    bad = {
+        "good.xlsx": data,
+        "text.xlsx": filled(**{"1_1": {"value": "约40"}, "1_2": {"value": "1,234"}}),
+        "status.xlsx": filled(**{"1_1": {"status": "完成了"}, "1_2": {"status": "欠进度"}}),
+        "formula.xlsx": filled(**{"1_1": {"value": fill.Formula("=SUM(60,60)", cached=120.0)}}),
+        "edited.xlsx": fill.set_cells(data, {"H8": 100, "P12": "9-9", "I12": 5}),
+        "deleted.xlsx": fill.reorder_rows(data, ["1-1", "2-1", "2-2"]),
+        "2015-Q3_市发展改革委.xlsx": fill.strip_identity(data),
+        "noname.xlsx": fill.strip_identity(data),
+        "q2.xlsx": filled(period=Period.parse("2015-Q2")),
+        "plan.xlsx": filled(registry=other),
+        "unsigned.xlsx": fill.fill_form(form(), answers(form())),
+        "notaform.xlsx": b"PK\x03\x04 not really a zip",
+    }
+    validator = Validator(small_registry(), "2015-Q3")
+    items = [Item(name, content) for name, content in bad.items()]
+    limits = Limits()
+    in_workers = dict(
+        (item.name, result)
+        for item, result in run_tasks(items, CheckTask(validator, limits), limits, workers=2)
+    )
+    here = {}
+    for item in items:
+        read = read_checked(item.data, item.name, limits)
+        here[item.name] = validator.validate(read) if isinstance(read, ReturnedBook) else read
+    assert in_workers == here
+    assert isinstance(here["notaform.xlsx"], ReadFailure)
+    assert sum(isinstance(r, Validation) and r.findings != [] for r in here.values()) == 10
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    data: bytes
 
 
 def test_many_forms_share_one_validator_and_its_rows_match_the_registry():
