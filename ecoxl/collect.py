@@ -28,7 +28,7 @@ from typing import Literal
 from . import sources
 from .archive import Archive, sha256_of
 from .config import Settings
-from .exceptions import LedgerError
+from .exceptions import ConfigError, LedgerError
 from .findings import Finding
 from .ledger import Ledger, Submission, SubmissionRecord, now
 from .model import Registry
@@ -178,9 +178,17 @@ def collect_candidates(
             raise LedgerError(say("ledger.unusable", path=ws.ledger_path, reason=exc)) from exc
     for name, lines in result.problems.items():
         path = ws.problems_path(name)
-        title = say("problems.title", period=name, count=len(lines), when=now()[:16])
+        title = say("problems.title", period=_in_words(name), count=len(lines), when=now()[:16])
         result.problem_files.append(write_problems(path, lines, title))
     return result
+
+
+def _in_words(period: str) -> str:
+    """2015-Q3 → 2015年第3季度 for a title; anything else (未知期次, a form's odd text) as it is."""
+    try:
+        return Period.parse(period).label
+    except ConfigError:
+        return period
 
 
 def local_time(text: str) -> str:

@@ -281,7 +281,7 @@ class _Intake:
         """Select the folder, notice a rebuilt one, and list its unseen messages."""
         self.limits = limits
         self.validity = self.box.select(folder)
-        known = _validities(self.ledger, self.mailbox)
+        known = self.ledger.imap_validities(self.mailbox)
         if known and self.validity not in known:
             line = say("imap.uidvalidity", folder=folder, old=max(known), new=self.validity)
             self.report.lines.append(line)
@@ -337,9 +337,3 @@ class _Intake:
                 reason = waiting[0] if waiting else say("collect.outcome.waiting")
                 self.report.kept += 1
                 self.report.lines.append(say("imap.line.kept", reason=reason, **message.shown))
-
-
-def _validities(ledger: Ledger, mailbox: str) -> set[int]:
-    """The UIDVALIDITY values recorded for this mailbox on earlier runs."""
-    query = "SELECT DISTINCT uidvalidity FROM imap_seen WHERE mailbox=?"
-    return {row[0] for row in ledger.db.execute(query, (mailbox,))}

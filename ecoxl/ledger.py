@@ -453,6 +453,23 @@ class Ledger:
             args = (period, period)
         return [Finding(*r) for r in self.db.execute(query, args)]
 
+    def intake_problems(self, period: str) -> list[Finding]:
+        """Findings about files that never became a submission (not a form, refused, the
+        same bytes from another sender …): those whose bytes were a submission of `period`,
+        and those of no period at all."""
+        query = (
+            "SELECT p.file, p.sheet, p.cell, p.code, p.message, p.severity FROM problems p"
+            " JOIN intake i ON i.id=p.intake_id LEFT JOIN submissions s ON s.sha256=i.sha256"
+            " WHERE p.submission_id IS NULL AND (s.period IS NULL OR s.period=?) ORDER BY p.id"
+        )
+        return [Finding(*r) for r in self.db.execute(query, (period,))]
+
+    def archive_path(self, sha256: str) -> str:
+        """Where the original with these bytes was archived ("" if it never was)."""
+        found = self.db.execute("SELECT archive_path FROM files WHERE sha256=?", (sha256,))
+        row = found.fetchone()
+        return (row[0] or "") if row else ""
+
     def intake(self) -> list[tuple]:
         """The intake log: (seen_at, source, file_name, sha256, outcome, reason)."""
         query = "SELECT seen_at, source, file_name, sha256, outcome, reason FROM intake ORDER BY id"
@@ -463,6 +480,11 @@ class Ledger:
     def was_sent(self, key: str) -> bool:
         query = "SELECT 1 FROM sent WHERE key=? AND status='sent'"
         return self.db.execute(query, (key,)).fetchone() is not None
+
+    def units_sent(self, kind: str, period: str) -> int:
+        """How many units were sent a message of this kind for the period."""
+        query = "SELECT COUNT(DISTINCT unit) FROM sent WHERE kind=? AND period=? AND status='sent'"
+        return self.db.execute(query, (kind, period)).fetchone()[0]
 
     def record_sent(self, **values: str) -> None:
         """Record one attempt to send (status 'sent' or 'failed')."""
@@ -479,6 +501,11 @@ class Ledger:
     def imap_seen(self, mailbox: str, uidvalidity: int, uid: int) -> bool:
         query = "SELECT 1 FROM imap_seen WHERE mailbox=? AND uidvalidity=? AND uid=?"
         return self.db.execute(query, (mailbox, uidvalidity, uid)).fetchone() is not None
+
+    def imap_validities(self, mailbox: str) -> set[int]:
+        """The UIDVALIDITY values recorded for this mailbox on earlier runs."""
+        query = "SELECT DISTINCT uidvalidity FROM imap_seen WHERE mailbox=?"
+        return {row[0] for row in self.db.execute(query, (mailbox,))}
 
     def record_imap(self, mailbox: str, uidvalidity: int, uid: int, message_id: str = "") -> None:
         with self.transaction():

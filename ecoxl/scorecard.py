@@ -107,10 +107,10 @@ def _link(ledger: Ledger, sha256: str, root: Path, out_dir: Path) -> str:
     """The archived original's path relative to the scorecard's folder `out_dir` (resolved),
     so the link survives moving the workspace folder; absolute when no relative path exists
     (another drive)."""
-    found = ledger.db.execute("SELECT archive_path FROM files WHERE sha256=?", (sha256,)).fetchone()
-    if not found or not found[0]:
+    archived = ledger.archive_path(sha256)
+    if not archived:
         return ""
-    target = Path(found[0])
+    target = Path(archived)
     if not target.is_absolute():
         target = root / target
     try:
@@ -121,18 +121,23 @@ def _link(ledger: Ledger, sha256: str, root: Path, out_dir: Path) -> str:
 
 def forms_sent(ledger: Ledger, period: Period) -> int:
     """How many units were sent their form for the period (0 when mail was never used)."""
-    query = (
-        "SELECT COUNT(DISTINCT unit) FROM sent WHERE kind='forms' AND period=? AND status='sent'"
-    )
-    return ledger.db.execute(query, (period.code,)).fetchone()[0]
+    return ledger.units_sent("forms", period.code)
 
 
 def read_problems(ledger: Ledger, period: Period) -> list[tuple[str, Finding]]:
-    """What collection found for the period, each with the unit whose file it was in."""
-    units = {}
-    for record in reversed(ledger.submissions(period.code)):
-        units[record.submission.file_name] = record.submission.unit or ""
-    return [(units.get(f.file, ""), f) for f in ledger.problems(period=period.code)]
+    """What still stands for the period, as `collect` lists it: the problems of each unit's
+    current submission (its accepted one, or else its newest rejection; a fixed rejection is
+    history), of the period's files no unit could be found for, and of files that never
+    became a submission (of this period, or of none)."""
+    current = ledger.current(period.code)
+    records = [*current.values()]
+    records += [r for r in ledger.submissions(period.code) if not r.submission.unit]
+    lines = [
+        (record.submission.unit or "", finding)
+        for record in records
+        for finding in ledger.problems(record.id)
+    ]
+    return lines + [("", finding) for finding in ledger.intake_problems(period.code)]
 
 
 # -- writing -------------------------------------------------------------------

@@ -323,6 +323,7 @@ def test_problems_are_written_to_a_workbook_as_text(ws):
     path = ws.problems_path("2015-Q3")
     assert result.problem_files == [path]
     sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python()
+    assert sheet[0][0].startswith("2015年第3季度回收问题清单")  # the period in words
     header = sheet[HEADER_ROW]
     assert len(header) == len(COLUMNS)
     lines = [

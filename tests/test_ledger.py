@@ -43,6 +43,8 @@ def test_ledger_is_wal_and_records_a_submission_once(tmp_path):
         assert first is not None and again is None
         assert ledger.rows(first) == rows
         assert ledger.problems(first) == [finding]
+        assert ledger.archive_path("aa") == "archive/aa.xlsx"
+        assert ledger.archive_path("bb") == ""
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -88,3 +90,29 @@ def test_sent_mail_is_remembered_only_when_sent(tmp_path):
         assert not ledger.was_sent("k1")
         ledger.record_sent(key="k1", message_id="<2>", transport="smtp", status="sent", **common)
         assert ledger.was_sent("k1")
+
+
+def test_units_sent_counts_each_unit_once_and_only_when_sent(tmp_path):
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        common = dict(kind="forms", period="2015-Q3", recipients="a@x.cn", subject="s")
+        ledger.record_sent(
+            key="a", message_id="<1>", transport="eml", status="sent", unit="甲", **common
+        )
+        ledger.record_sent(
+            key="b", message_id="<2>", transport="eml", status="sent", unit="甲", **common
+        )
+        ledger.record_sent(
+            key="c", message_id="<3>", transport="eml", status="failed", unit="乙", **common
+        )
+        assert ledger.units_sent("forms", "2015-Q3") == 1
+        assert ledger.units_sent("forms", "2015-Q4") == 0
+        assert ledger.units_sent("reminders", "2015-Q3") == 0
+
+
+def test_imap_validities_are_per_mailbox(tmp_path):
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        ledger.record_imap("INBOX", 7, 1)
+        ledger.record_imap("INBOX", 9, 1)
+        ledger.record_imap("报表", 3, 5)
+        assert ledger.imap_validities("INBOX") == {7, 9}
+        assert ledger.imap_validities("其他") == set()

@@ -21,7 +21,7 @@ from ecoxl.findings import Finding
 from ecoxl.layout import FIRST_DATA_ROW, expected_rows
 from ecoxl.ledger import Ledger, ReportedRow, Submission
 from ecoxl.model import Registry
-from ecoxl.scorecard import Scorecard, build_scorecard
+from ecoxl.scorecard import Scorecard, build_scorecard, read_problems
 from ecoxl.scorecard_book import Book, RowOrderError
 
 ALLOWED = {
@@ -405,3 +405,45 @@ def test_a_period_that_cannot_be_read_is_one_line_and_exit_code_2(tmp_path, monk
 def test_whole_scorecard_matches_golden(tmp_path, update_golden):
     written = build(tmp_path, sent=4)
     check_golden(dump_workbook(written.path), "scorecard_example.txt", update_golden)
+
+
+def test_problems_sheet_lists_what_still_stands_for_the_period(tmp_path):
+    def submission(sha: str, unit: str, state: str, day: int, period="2015-Q3") -> Submission:
+        received = f"2015-10-{day:02d}T09:00:00"
+        return Submission(
+            sha, f"{sha}.xlsx", f"/in/{sha}.xlsx", received, "identity", state, unit, period
+        )
+
+    def finding(sha: str, cell: str | None, code: str) -> Finding:
+        return Finding(f"{sha}.xlsx", "填报表" if cell else None, cell, code, "…")
+
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for sub, problems in [
+            (
+                submission("fixed-bad", "市水务局", "rejected", 1),
+                [finding("fixed-bad", "I9", "value.not_number")],
+            ),
+            (submission("fixed-good", "市水务局", "accepted", 2), []),
+            (
+                submission("only-bad", "市林业局", "rejected", 3),
+                [finding("only-bad", "I8", "status.invalid")],
+            ),
+            (
+                submission("nobody", "", "rejected", 4),
+                [finding("nobody", None, "identity.unknown_unit")],
+            ),
+            (submission("q4", "市林业局", "accepted", 5, "2015-Q4"), []),
+        ]:
+            ledger.record_submission(sub, [], problems, size=1, archive_path="")
+        ledger.log_intake(
+            "/in/x.pdf", "x.pdf", "skipped", "", None, [finding("x", None, "file.not_spreadsheet")]
+        )
+        ledger.log_intake(
+            "/in/c.xlsx", "c.xlsx", "duplicate", "", "q4", [finding("c", None, "file.duplicate")]
+        )
+        shown = [(unit, f.file, f.cell, f.code) for unit, f in read_problems(ledger, Q3)]
+    assert shown == [
+        ("市林业局", "only-bad.xlsx", "I8", "status.invalid"),
+        ("", "nobody.xlsx", None, "identity.unknown_unit"),
+        ("", "x.xlsx", None, "file.not_spreadsheet"),
+    ]
