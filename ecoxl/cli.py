@@ -19,8 +19,24 @@ from .texts import say
 from .workspace import Workspace
 
 
-class EcoxlGroup(click.Group):
+class _ChineseHelp:
+    """`-h/--help` described in Chinese, like every other option."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本帮助后退出。"
+        return option
+
+
+class EcoxlCommand(_ChineseHelp, click.Command):
+    """A subcommand."""
+
+
+class EcoxlGroup(_ChineseHelp, click.Group):
     """Runs a subcommand and turns its errors into one line and an exit code."""
+
+    command_class = EcoxlCommand
 
     def invoke(self, ctx: click.Context):
         try:
@@ -41,24 +57,25 @@ def _fail(ctx: click.Context, message: str, code: int) -> None:
 
 
 @click.group(cls=EcoxlGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="出错时显示完整的调试信息(traceback)。")
+@click.option("--debug", is_flag=True, help="出错时显示完整的调试信息（traceback）。")
 @click.option(
     "-s",
     "--set",
     "overrides",
     multiple=True,
     metavar="表.项=值",
-    help="临时改用一项设置(本次有效,可写多次),如 --set smtp.port=587;设置项见 docs/CONFIG.md。",
+    help="临时改用一项设置（本次有效，可写多次），如 --set smtp.port=587；"
+    "设置项见 docs/CONFIG.md。",
 )
-@click.version_option(__version__, prog_name="ecoxl")
+@click.version_option(__version__, prog_name="ecoxl", help="显示版本号后退出。")
 def main(debug: bool, overrides: tuple[str, ...]) -> None:
-    """ecoxl:工作方案任务分解、表格下发、回收校验与考核汇总。
+    """ecoxl：工作方案任务分解、表格下发、回收校验与考核汇总。
 
     \b
-    流程:parse(解析通知)→ init(建工作目录)→ forms(生成填报表)
-          → send forms(发送)→ collect(回收校验)→ status(回收情况)
-          → scorecard(考核汇总)→ send reminders/receipts/scorecard
-    先试一试:ecoxl demo
+    流程：parse（解析通知）→ init（建工作目录）→ forms（生成填报表）
+          → send forms（发送）→ collect（回收校验）→ status（回收情况）
+          → scorecard（考核汇总）→ send reminders/receipts/scorecard
+    先试一试：ecoxl demo
     """
 
 
@@ -81,12 +98,12 @@ def _workspace() -> Workspace:
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="输出 .json(登记册 JSON)或 .xlsx(可在 Excel 中修改的登记册);不写则打印 JSON。",
+    help="输出 .json（登记册 JSON）或 .xlsx（可在 Excel 中修改的登记册）；不写则打印 JSON。",
 )
 def parse_command(notice: str, output: str | None) -> None:
-    """解析通知:把工作方案通知(.txt、.docx)读成方案登记册(docs/REGISTRY.md)。
+    """解析通知：把工作方案通知（.txt、.docx）读成方案登记册（docs/REGISTRY.md）。
 
-    也可读入已有的 plan.xlsx / plan.json,转存为另一种格式。"""
+    也可读入已有的 plan.xlsx / plan.json，转存为另一种格式。"""
     from .registry import load_registry, save_registry
 
     registry = load_registry(Path(notice))
@@ -106,14 +123,14 @@ def parse_command(notice: str, output: str | None) -> None:
 @click.argument("plan", type=click.Path(dir_okay=False))
 @click.pass_context
 def check_command(ctx: click.Context, plan: str) -> None:
-    """检查方案:列出下发填报表前需要核对的问题(docs/REGISTRY.md)。
+    """检查方案：列出下发填报表前需要核对的问题（docs/REGISTRY.md）。
 
     \b
-    错误:任务没有牵头单位;任务中的单位不在单位名单中。
-    提醒:同一指标在不同位置目标值不一致;含数字的短语未能识别为指标;
-          单位不在附件领导小组名单中(没有联系人);单位类别没有列出成员。
-    通知(.txt、.docx)和登记册(plan.xlsx、plan.json)都可检查。
-    有错误时退出码为 1,只有提醒或没有问题时为 0。"""
+    错误：任务没有牵头单位；任务中的单位不在单位名单中。
+    提醒：同一指标在不同位置目标值不一致；含数字的短语未能识别为指标；
+          单位不在附件领导小组名单中（没有联系人）；单位类别没有列出成员。
+    通知（.txt、.docx）和登记册（plan.xlsx、plan.json）都可检查。
+    有错误时退出码为 1，只有提醒或没有问题时为 0。"""
     from .lint import check_file, report_lines
 
     report = check_file(Path(plan))
@@ -130,26 +147,26 @@ def check_command(ctx: click.Context, plan: str) -> None:
     "--notice",
     required=True,
     metavar="通知.txt",
-    help="工作方案通知(.txt、.docx),或已有的 plan.xlsx / plan.json。",
+    help="工作方案通知（.txt、.docx），或已有的 plan.xlsx / plan.json。",
 )
-@click.option("--period", metavar="2015-Q3", help="当前填报期次,写入 ecoxl.toml。")
-@click.option("--deadline", metavar="2015-10-10", help="截止日期,写入 ecoxl.toml。")
-@click.option("--office-name", help="办公室名称(默认取通知中的领导小组办公室)。")
+@click.option("--period", metavar="2015-Q3", help="当前填报期次，写入 ecoxl.toml。")
+@click.option("--deadline", metavar="2015-10-10", help="截止日期，写入 ecoxl.toml。")
+@click.option("--office-name", help="办公室名称（默认取通知中的领导小组办公室）。")
 @click.option("--office-person", help="办公室联系人。")
 @click.option("--office-phone", help="办公室联系电话。")
 @click.option("--office-email", help="办公室电子邮箱。")
-@click.option("--sender", help='发件人地址,如 "生态办 <shengtai@example.gov.cn>"。')
+@click.option("--sender", help='发件人地址，如 "生态办 <shengtai@example.gov.cn>"。')
 @click.option(
     "--leader",
     "leaders",
     multiple=True,
     metavar="地址",
-    help='考核汇总表的收件人(领导),可写多次,如 --leader "张市长 <mayor@example.gov.cn>"。',
+    help='考核汇总表的收件人（领导），可写多次，如 --leader "张市长 <mayor@example.gov.cn>"。',
 )
 @click.option(
     "--force",
     is_flag=True,
-    help="文件夹不是空的也建立(覆盖 ecoxl.toml、plan.xlsx、contacts.xlsx)。",
+    help="文件夹不是空的也建立（覆盖 ecoxl.toml、plan.xlsx、contacts.xlsx）。",
 )
 def init_command(
     folder: str,
@@ -164,7 +181,7 @@ def init_command(
     leaders: tuple[str, ...],
     force: bool,
 ) -> None:
-    """建立工作目录:ecoxl.toml、plan.xlsx、contacts.xlsx 和各文件夹(docs/CONFIG.md)。"""
+    """建立工作目录：ecoxl.toml、plan.xlsx、contacts.xlsx 和各文件夹（docs/CONFIG.md）。"""
     from .config import Office
     from .init import init_workspace
 
@@ -194,30 +211,30 @@ PROGRESS_MIN_FORMS = 10  # fewer forms than this are written without a progress 
 
 @main.command("forms")
 @click.option(
-    "--period", metavar="2015-Q3", help="填报期次(默认取 ecoxl.toml 的 [period] current)。"
+    "--period", metavar="2015-Q3", help="填报期次（默认取 ecoxl.toml 的 [period] current）。"
 )
 @click.option(
     "--deadline",
     metavar="2015-10-10",
-    help="截止日期(默认取 ecoxl.toml 的 [period] deadline,否则为期末后 10 天)。",
+    help="截止日期（默认取 ecoxl.toml 的 [period] deadline，否则为期末后 10 天）。",
 )
 @click.option(
     "--unit",
     "units",
     multiple=True,
     metavar="单位",
-    help="只生成这个单位的表(可重复;可写简称或单位类别,如 各乡镇(街道、管委会))。",
+    help="只生成这个单位的表（可重复；可写简称或单位类别，如 各乡镇（街道、管委会））。",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False),
-    help="输出文件夹(默认 forms/<期次>/,发送时从这里取表)。",
+    help="输出文件夹（默认 forms/<期次>/，发送时从这里取表）。",
 )
 def forms_command(
     period: str | None, deadline: str | None, units: tuple[str, ...], output: str | None
 ) -> None:
-    """生成填报表:每个有牵头或责任任务的单位一个 .xlsx(docs/FORMS.md)。"""
+    """生成填报表：每个有牵头或责任任务的单位一个 .xlsx（docs/FORMS.md）。"""
     from .forms import forms_run
 
     run = forms_run(
@@ -237,19 +254,19 @@ def forms_command(
 
 @main.command("scorecard")
 @click.option(
-    "--period", metavar="2015-Q3", help="填报期次(默认取 ecoxl.toml 的 [period] current)。"
+    "--period", metavar="2015-Q3", help="填报期次（默认取 ecoxl.toml 的 [period] current）。"
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="输出文件(默认 scorecards/<期次>_考核汇总.xlsx)。",
+    help="输出文件（默认 scorecards/<期次>_考核汇总.xlsx）。",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="把计算结果(总览、指标、任务、单位)以 JSON 打印。"
+    "--json", "as_json", is_flag=True, help="把计算结果（总览、指标、任务、单位）以 JSON 打印。"
 )
 def scorecard_command(period: str | None, output: str | None, as_json: bool) -> None:
-    """考核汇总:由台账生成带实时公式的考核汇总表(docs/SCORECARD.md)。"""
+    """考核汇总：由台账生成带实时公式的考核汇总表（docs/SCORECARD.md）。"""
     from .scorecard import make_scorecard
 
     result = make_scorecard(_workspace(), period, _out(output))
@@ -266,12 +283,12 @@ PROGRESS_MIN_FILES = 10  # fewer files than this are collected without a progres
 @click.option(
     "--period",
     metavar="2015-Q3",
-    help="本次回收的填报期次(默认取 ecoxl.toml 的 [period] current);其他期次的表被退回。",
+    help="本次回收的填报期次（默认取 ecoxl.toml 的 [period] current）；其他期次的表被退回。",
 )
 @click.pass_context
 def collect_command(ctx: click.Context, paths: tuple[str, ...], period: str | None) -> None:
-    """回收校验:读取文件、文件夹(含子文件夹)和邮件文件(.eml、mbox、Maildir)中的填报表,
-    校验后登记到台账并存档原件(docs/COLLECT.md)。默认读取工作目录的 inbox/。
+    """回收校验：读取文件、文件夹（含子文件夹）和邮件文件（.eml、mbox、Maildir）中的填报表，
+    校验后登记到台账并存档原件（docs/COLLECT.md）。默认读取工作目录的 inbox/。
 
     有文件被退回时退出码为 1。"""
     from .collect import collect, count_files
@@ -292,13 +309,16 @@ def collect_command(ctx: click.Context, paths: tuple[str, ...], period: str | No
 
 @main.command("status")
 @click.option(
-    "--period", metavar="2015-Q3", help="填报期次(默认取 ecoxl.toml 的 [period] current)。"
+    "--period", metavar="2015-Q3", help="填报期次（默认取 ecoxl.toml 的 [period] current）。"
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="以 JSON 打印(字段见 docs/LEDGER.md,供其他程序使用)。"
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="以 JSON 打印（字段见 docs/LEDGER.md，供其他程序使用）。",
 )
 def status_command(period: str | None, as_json: bool) -> None:
-    """回收情况:各单位已报送、逾期、被退回(及问题数)或未报送。"""
+    """回收情况：各单位已报送、逾期、被退回（及问题数）或未报送。"""
     from .status import status
 
     report = status(_workspace(), period)
@@ -311,18 +331,18 @@ def status_command(period: str | None, as_json: bool) -> None:
 @main.command("send")
 @click.argument("kind", type=click.Choice(["forms", "reminders", "receipts", "scorecard"]))
 @click.option(
-    "--period", metavar="2015-Q3", help="填报期次(默认取 ecoxl.toml 的 [period] current)。"
+    "--period", metavar="2015-Q3", help="填报期次（默认取 ecoxl.toml 的 [period] current）。"
 )
-@click.option("--dry-run", is_flag=True, help="只列出将要发送的邮件,不发送、不写入、不记录。")
-@click.option("--resend", is_flag=True, help="已发送过的邮件也再发一次(例如第二轮催报)。")
+@click.option("--dry-run", is_flag=True, help="只列出将要发送的邮件，不发送、不写入、不记录。")
+@click.option("--resend", is_flag=True, help="已发送过的邮件也再发一次（例如第二轮催报）。")
 @click.pass_context
 def send_command(
     ctx: click.Context, kind: str, period: str | None, dry_run: bool, resend: bool
 ) -> None:
-    """发送邮件:forms 填报表、reminders 催报、receipts 回执、scorecard 考核汇总(docs/MAIL.md)。
+    """发送邮件：forms 填报表、reminders 催报、receipts 回执、scorecard 考核汇总（docs/MAIL.md）。
 
     \b
-    没有 [smtp] 设置时写入 outbox/<期次>/ 的 .eml 草稿,用 Outlook 或 Foxmail 打开后发送;
+    没有 [smtp] 设置时写入 outbox/<期次>/ 的 .eml 草稿，用 Outlook 或 Foxmail 打开后发送；
     有 [smtp] 设置时直接发送。已发送过的不重发。有邮件未发出或有单位无法发送时退出码为 1。"""
     from .transport import send
 
@@ -335,11 +355,11 @@ def send_command(
 @click.option(
     "--period",
     metavar="2015-Q3",
-    help="本次回收的填报期次(默认取 ecoxl.toml 的 [period] current);其他期次的表被退回。",
+    help="本次回收的填报期次（默认取 ecoxl.toml 的 [period] current）；其他期次的表被退回。",
 )
 @click.pass_context
 def fetch_command(ctx: click.Context, period: str | None) -> None:
-    """收取邮件:从 [imap] 邮箱取未读邮件的附件,回收校验后标为已读(docs/MAIL.md)。
+    """收取邮件：从 [imap] 邮箱取未读邮件的附件，回收校验后标为已读（docs/MAIL.md）。
 
     有文件被退回时退出码为 1。"""
     from .imap import fetch
@@ -354,14 +374,14 @@ def fetch_command(ctx: click.Context, period: str | None) -> None:
 
 @main.command("demo")
 @click.argument("folder", default="ecoxl-demo", type=click.Path(file_okay=False))
-@click.option("--force", is_flag=True, help="文件夹不是空的也运行(先删除上一次演示生成的文件)。")
+@click.option("--force", is_flag=True, help="文件夹不是空的也运行（先删除上一次演示生成的文件）。")
 def demo_command(folder: str, force: bool) -> None:
-    """演示:用自带的示例通知把全流程走一遍(docs/DEMO.md)。
+    """演示：用自带的示例通知把全流程走一遍（docs/DEMO.md）。
 
     \b
-    在 FOLDER(默认 ./ecoxl-demo)中建立工作目录,生成填报表并写入发件箱,
-    模拟各单位报送(按时、逾期、改名、另存为 .xls、填错、未报送),
-    回收校验,生成考核汇总表,写出催报、回执和呈送领导的邮件,最后列出各项结果的位置。"""
+    在 FOLDER（默认 ./ecoxl-demo）中建立工作目录，生成填报表并写入发件箱，
+    模拟各单位报送（按时、逾期、改名、另存为 .xls、填错、未报送），
+    回收校验，生成考核汇总表，写出催报、回执和呈送领导的邮件，最后列出各项结果的位置。"""
     from .demo import run_demo
 
     run_demo(Path(folder), force=force, on_line=click.echo)
