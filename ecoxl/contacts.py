@@ -43,11 +43,13 @@ from .xlsx import new_workbook
 CONTACTS = TableSpec(
     "联系人",
     (
-        TableColumn("unit", "单位", 30, required=True, note="方案登记册“单位”表中的名称(别名也可)"),
+        TableColumn(
+            "unit", "单位", 30, required=True, note="方案登记册“单位”表中的名称（别名也可）"
+        ),
         TableColumn("person", "联系人", 12, optional=True),
         TableColumn("title", "职务", 24, optional=True),
         TableColumn(
-            "email", "电子邮箱", 36, "email", note="可填多个地址,用分号(;)分隔;填报表发到这里"
+            "email", "电子邮箱", 36, "email", note="可填多个地址，用分号（；）分隔；填报表发到这里"
         ),
         TableColumn("phone", "联系电话", 16, optional=True),
         TableColumn("remark", "备注", 24, "long", optional=True),

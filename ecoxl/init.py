@@ -225,6 +225,6 @@ def office_from_text(text: str) -> Office:
     if not place:
         return default
     group = _GROUP_NAME.search(text)
-    name = f"{group[1] if group else '领导小组'}办公室(设在{place[1]})"
+    name = f"{group[1] if group else '领导小组'}办公室（设在{place[1]}）"
     head = _OFFICE_HEAD.search(text, place.end())
     return Office(name=name, person="".join(head[1].split()) if head else "")

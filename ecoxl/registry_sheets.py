@@ -20,10 +20,10 @@ REQUIREMENTS = ("≥", "≤", "约", "区间")
 PLAN = TableSpec(
     "方案信息",
     (
-        TableColumn("item", "项目", 12, required=True, note="固定的项目名称,请勿修改"),
+        TableColumn("item", "项目", 12, required=True, note="固定的项目名称，请勿修改"),
         TableColumn("value", "内容", 70, "long", note="可以修改"),
     ),
-    note="通知的基本信息。改动方案名称或文号会改变方案编号,已下发的填报表将无法识别,请在下发前修改。",
+    note="通知的基本信息。改动方案名称或文号会改变方案编号，已下发的填报表将无法识别，请在下发前修改。",
 )
 # The plan facts, one row each: field of `PlanInfo` and the label in 项目.
 PLAN_FACTS: tuple[tuple[str, str], ...] = (
@@ -37,7 +37,9 @@ PLAN_FACTS: tuple[tuple[str, str], ...] = (
 CATEGORIES = TableSpec(
     "任务类别",
     (
-        TableColumn("number", "类别编号", 10, "int", required=True, note="1 至 8 对应(一)至(八)"),
+        TableColumn(
+            "number", "类别编号", 10, "int", required=True, note="1 至 8 对应（一）至（八）"
+        ),
         TableColumn("title", "类别名称", 40, required=True, note="可以修改"),
     ),
     note="重点任务的类别。",
@@ -46,7 +48,7 @@ CATEGORIES = TableSpec(
 TASKS = TableSpec(
     "重点任务",
     (
-        TableColumn("number", "编号", 8, "int", required=True, note="任务序号;表格下发后请勿修改"),
+        TableColumn("number", "编号", 8, "int", required=True, note="任务序号；表格下发后请勿修改"),
         TableColumn(
             "category",
             "类别",
@@ -61,12 +63,12 @@ TASKS = TableSpec(
             "牵头单位",
             24,
             "long",
-            note="单位名称或单位类别,多个用“、”分隔;须是“单位”表或“单位类别”表中已有的名称",
+            note="单位名称或单位类别，多个用“、”分隔；须是“单位”表或“单位类别”表中已有的名称",
         ),
         TableColumn("responsible_units", "责任单位", 40, "long", note="同“牵头单位”"),
-        TableColumn("weight", "权重", 8, "number", note="考核时任务的权重,默认 1"),
+        TableColumn("weight", "权重", 8, "number", note="考核时任务的权重，默认 1"),
         TableColumn(
-            "text", "全文", 60, "long", note="通知原文,仅供参考(编辑栏中显示全文)", grow=False
+            "text", "全文", 60, "long", note="通知原文，仅供参考（编辑栏中显示全文）", grow=False
         ),
     ),
     note="每行一项重点任务。",
@@ -76,15 +78,15 @@ INDICATORS = TableSpec(
     "指标",
     (
         TableColumn(
-            "id", "指标编号", 10, required=True, note="如 7-3;下发后请勿修改;新增指标请用新的编号"
+            "id", "指标编号", 10, required=True, note="如 7-3；下发后请勿修改；新增指标请用新的编号"
         ),
         TableColumn(
-            "task", "所属任务", 10, required=True, note=f"任务编号;主要目标的指标填“{GOALS}”"
+            "task", "所属任务", 10, required=True, note=f"任务编号；主要目标的指标填“{GOALS}”"
         ),
         TableColumn("name", "指标名称", 30, "long", required=True, note="可以修改"),
-        TableColumn("target", "目标值", 10, "number", note="只填数字;只有文字要求的目标留空"),
+        TableColumn("target", "目标值", 10, "number", note="只填数字；只有文字要求的目标留空"),
         TableColumn(
-            "target_max", "目标上限", 10, "number", note="区间目标(如 1—3 个)的上限,否则留空"
+            "target_max", "目标上限", 10, "number", note="区间目标（如 1—3 个）的上限，否则留空"
         ),
         TableColumn("unit", "计量单位", 16, note="如 %、万吨、公里"),
         TableColumn(
@@ -93,7 +95,7 @@ INDICATORS = TableSpec(
             10,
             "choice",
             choices=tuple(DIRECTIONS.values()),
-            note="越低越好用于能耗、排放、浓度等指标;留空为越高越好",
+            note="越低越好用于能耗、排放、浓度等指标；留空为越高越好",
         ),
         TableColumn(
             "requirement",
@@ -101,7 +103,7 @@ INDICATORS = TableSpec(
             8,
             "choice",
             choices=REQUIREMENTS,
-            note="≥ 不低于,≤ 不高于,约 左右,区间 在目标值和目标上限之间",
+            note="≥ 不低于，≤ 不高于，约 左右，区间 在目标值和目标上限之间",
         ),
         TableColumn(
             "combine",
@@ -109,26 +111,26 @@ INDICATORS = TableSpec(
             16,
             "choice",
             choices=tuple(COMBINE_RULES.values()),
-            note="几个单位填报同一指标时,取牵头单位的数值还是各单位合计",
+            note="几个单位填报同一指标时，取牵头单位的数值还是各单位合计",
         ),
-        TableColumn("changes", "变化情况", 24, note="如“增长10%;比2013年下降13%”,多项用分号分隔"),
-        TableColumn("text", "原文", 50, "long", note="通知中的原话,仅供参考"),
+        TableColumn("changes", "变化情况", 24, note="如“增长10%；比2013年下降13%”，多项用分号分隔"),
+        TableColumn("text", "原文", 50, "long", note="通知中的原话，仅供参考"),
     ),
-    note="每行一个指标(一个数值目标)。",
+    note="每行一个指标（一个数值目标）。",
 )
 
 UNITS = TableSpec(
     "单位",
     (
-        TableColumn("name", "单位名称", 30, required=True, note="规范名称,任务和联系人表都用它"),
-        TableColumn("aliases", "别名", 30, "long", note="通知中的其他写法,多个用“、”分隔"),
+        TableColumn("name", "单位名称", 30, required=True, note="规范名称，任务和联系人表都用它"),
+        TableColumn("aliases", "别名", 30, "long", note="通知中的其他写法，多个用“、”分隔"),
         TableColumn(
             "kind",
             "类型",
             10,
             "choice",
             choices=tuple(UNIT_KINDS.values()),
-            note="单位类别指“各乡镇(街道、管委会)”这类集合名称,其成员在“单位类别”表",
+            note="单位类别指“各乡镇（街道、管委会）”这类集合名称，其成员在“单位类别”表",
         ),
         TableColumn("person", "领导小组成员", 14, note="附件名单中的成员"),
         TableColumn("title", "职务", 30, "long", note="领导小组成员的职务"),
@@ -139,16 +141,16 @@ UNITS = TableSpec(
 GROUPS = TableSpec(
     "单位类别",
     (
-        TableColumn("group", "单位类别", 30, required=True, note="如“各乡镇(街道、管委会)”"),
+        TableColumn("group", "单位类别", 30, required=True, note="如“各乡镇（街道、管委会）”"),
         TableColumn(
             "member",
             "成员",
             30,
             source=UNITS.range_of("name"),
-            note="每行一个成员单位,须是“单位”表中的名称;尚无成员的类别保留一行,成员留空",
+            note="每行一个成员单位，须是“单位”表中的名称；尚无成员的类别保留一行，成员留空",
         ),
     ),
-    note="任务中的集合名称及其成员单位,每行一个成员;下发表格时每个成员各得一份。",
+    note="任务中的集合名称及其成员单位，每行一个成员；下发表格时每个成员各得一份。",
 )
 
 TABLES = (PLAN, CATEGORIES, TASKS, INDICATORS, UNITS, GROUPS)
@@ -170,9 +172,9 @@ _CHANGE = re.compile(
 
 
 def format_changes(changes: list[Change]) -> str:
-    """增长10%;比2013年下降13%: one figure per change, readable and read back by `parse_changes`."""
+    """增长10%；比2013年下降13%: one figure per change, read back by `parse_changes`."""
     verbs = {kind: verb for verb, kind in _VERBS.items()}
-    return ";".join(
+    return "；".join(
         (f"比{c.baseline}年" if c.baseline else "")
         + f"{verbs[c.kind]}{format_number(c.value)}{c.unit}"
         for c in changes

@@ -327,7 +327,7 @@ def write_rules(book: Book) -> Worksheet:
         sheet.set_column(col, col, width)
     sheet.write_string(0, 0, say("scorecard.sheet_title", period=card.period.label, what=RULES))
     sheet.set_row(0, 24, fmt["title"])
-    for col, header in enumerate(("参数", "取值", "设置项(ecoxl.toml)", "说明")):
+    for col, header in enumerate(("参数", "取值", "设置项（ecoxl.toml）", "说明")):
         sheet.write_string(1, col, header, fmt["header"])
     params = (
         ("封顶", scoring.cap, "cap", "pct"),

@@ -448,7 +448,7 @@ MESSAGES: dict[str, str] = {
     "demo.not_empty": "{path} 不是空文件夹：请换一个文件夹，或加 --force 重新生成演示",
     "demo.not_demo": "{path} 是一个不由 ecoxl demo 生成的工作目录：为免覆盖，加 --force 也不在这里运行演示",
     "demo.no_sample": "找不到 ecoxl 自带的示例通知 {name}：请重新安装 ecoxl",
-    "demo.marker": "本文件夹由 ecoxl demo 生成（演示进行中或中途停止）;ecoxl demo --force 可重新生成。\n",
+    "demo.marker": "本文件夹由 ecoxl demo 生成（演示进行中或中途停止）；ecoxl demo --force 可重新生成。\n",
     "demo.mail.subject": "{unit}{period}填报表",
     "demo.mail.body": "您好！\n\n附件是{unit}{period}工作进展填报表，请查收。\n\n{name}\n{unit}",
     "demo.mail.file": "邮件_{unit}.eml",

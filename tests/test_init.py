@@ -82,7 +82,7 @@ def test_init_from_the_sample_notice(tmp_path: Path, sample_notice: Path) -> Non
     init_workspace(root, sample_notice, period="2015-Q3")
     workspace = Workspace(root)
     office = workspace.settings.office
-    assert office.name == "新郑市国家生态文明先行示范区建设领导小组办公室(设在市发展改革委)"
+    assert office.name == "新郑市国家生态文明先行示范区建设领导小组办公室（设在市发展改革委）"
     assert office.person == "刘红军"
     registry = load_registry(workspace.registry_path)
     assert registry.to_dict() == load_registry(sample_notice).to_dict()
@@ -139,7 +139,7 @@ def test_office_is_found_where_the_notice_says(tmp_path: Path) -> None:
         " 领导小组下设办公室,办公地点设在市发展改革委,刘红军兼任办公室主任,高军相兼任办公室副主任。\n"
     )
     office = office_from_text(text)
-    assert office.name == "新郑市国家生态文明先行示范区建设领导小组办公室(设在市发展改革委)"
+    assert office.name == "新郑市国家生态文明先行示范区建设领导小组办公室（设在市发展改革委）"
     assert office.person == "刘红军"
     assert office_from_text("没有办公室的通知") == Office()
 

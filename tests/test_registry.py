@@ -160,8 +160,9 @@ def test_cells_are_written_as_a_clerk_reads_them(plan_xlsx: Path) -> None:
 
 def test_change_figures_read_back_in_any_common_wording() -> None:
     changes = [Change("increase", 10.0, "%"), Change("decrease", 13.0, "%", 2013)]
-    assert format_changes(changes) == "增长10%;比2013年下降13%"
-    assert parse_changes("增长10%;比2013年下降13%") == changes
+    assert format_changes(changes) == "增长10%；比2013年下降13%"
+    assert parse_changes("增长10%；比2013年下降13%") == changes
+    assert parse_changes("增长10%;比2013年下降13%") == changes  # as typed without a Chinese IME
     assert parse_changes("提高 １０%、 较2013年降低13%\n") == changes
     assert parse_changes("") == []
     with pytest.raises(ValueError):
