@@ -30,6 +30,13 @@ OVERVIEW, RULES = "总览", "评分规则"
 
 WIDTHS = (30, 12, 12, 12, 14, 12, 12, 12)
 LAST_COL = len(WIDTHS) - 1
+
+
+def _pixels(first: int, last: int = LAST_COL) -> int:
+    """The width of columns `first`–`last` in pixels (Excel's 7 px a character, 5 px padding),
+    so a chart ends where the printed page does."""
+    return sum(round(w * 7) + 5 for w in WIDTHS[first : last + 1])
+
 BEHIND = 5  # how many tasks and units 总览 lists as furthest behind
 CHART_UNITS = 60  # the ranking chart shows at most this many units
 CHART_ROWS = 16  # rows the category chart covers
@@ -211,7 +218,7 @@ def _category_chart(book: Book, first: int, last: int):
     top = max(1.0, card.scoring.cap)
     columns.set_y_axis({"num_format": "0%", "min": 0, "max": top, "num_font": font})
     columns.set_legend({"position": "bottom", "font": font})
-    columns.set_size({"width": 900, "height": 20 * CHART_ROWS})
+    columns.set_size({"width": _pixels(0), "height": 20 * CHART_ROWS})
     return columns
 
 
@@ -311,7 +318,7 @@ def _ranking(book: Book, sheet: Worksheet, row: int) -> None:
     chart.set_y_axis({"reverse": True, "num_font": font})
     chart.set_x_axis({"min": 0, "max": 100, "num_font": font})
     chart.set_legend({"none": True})
-    chart.set_size({"width": 430, "height": max(300, 20 * shown + 80)})
+    chart.set_size({"width": _pixels(4), "height": max(300, 20 * shown + 80)})
     sheet.insert_chart(row + 1, 4, chart)
 
 

@@ -4,6 +4,7 @@ with openpyxl. (test_scorecard_libreoffice.py recalculates it in a real spreadsh
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -447,3 +448,11 @@ def test_problems_sheet_lists_what_still_stands_for_the_period(tmp_path):
         ("", "nobody.xlsx", None, "identity.unknown_unit"),
         ("", "x.xlsx", None, "file.not_spreadsheet"),
     ]
+
+
+def test_overview_charts_end_within_the_printed_columns(written):
+    with zipfile.ZipFile(written.path) as book:
+        drawing = book.read("xl/drawings/drawing1.xml").decode()
+    ends = re.findall(r"<xdr:to><xdr:col>(\d+)</xdr:col><xdr:colOff>(\d+)</xdr:colOff>", drawing)
+    assert len(ends) == 2  # completion by category, unit ranking
+    assert all((int(col), int(offset)) <= (8, 0) for col, offset in ends)  # A–H only
