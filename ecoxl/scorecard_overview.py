@@ -37,6 +37,7 @@ def _pixels(first: int, last: int = LAST_COL) -> int:
     so a chart ends where the printed page does."""
     return sum(round(w * 7) + 5 for w in WIDTHS[first : last + 1])
 
+
 BEHIND = 5  # how many tasks and units 总览 lists as furthest behind
 CHART_UNITS = 60  # the ranking chart shows at most this many units
 CHART_ROWS = 16  # rows the category chart covers
@@ -196,7 +197,12 @@ def _category_chart(book: Book, first: int, last: int):
             "categories_data": labels,
             "values_data": [cat.rate for cat in card.categories],
             "fill": {"color": "#5B9BD5"},
-            "data_labels": {"value": True, "num_format": "0%", "font": {"name": FONT}},
+            "data_labels": {
+                "value": True,
+                "num_format": "0%",
+                "position": "inside_base",  # clear of the 序时进度 line
+                "font": {"name": FONT, "color": "#1F3864", "bold": True},  # read on a 0 % bar too
+            },
         }
     )
     line = book.workbook.add_chart({"type": "line"})
@@ -214,7 +220,7 @@ def _category_chart(book: Book, first: int, last: int):
     columns.combine(line)
     font = {"name": FONT, "size": 9}
     columns.set_title({"name": "各类别完成率", "name_font": {"name": FONT, "size": 12}})
-    columns.set_x_axis({"num_font": font})
+    columns.set_x_axis({"num_font": {**font, "rotation": 0}})
     top = max(1.0, card.scoring.cap)
     columns.set_y_axis({"num_format": "0%", "min": 0, "max": top, "num_font": font})
     columns.set_legend({"position": "bottom", "font": font})
