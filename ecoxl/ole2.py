@@ -1,7 +1,8 @@
 """A minimal, bounded reader of OLE2 compound files (.xls, encrypted OOXML, .doc).
 
 `safety` uses it to tell an .xls from a Word file or an encrypted workbook before any
-parser runs; `readback` to read an .xls's custom document properties.
+parser runs; `readback` to read an .xls's custom document properties; `biff` to read its
+workbook stream.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ class Ole2Error(ValueError):
 class Ole2:
     """A minimal, bounded reader of an OLE2 compound file: its stream names and small reads.
 
-    Written here rather than taken from olefile because three things are needed
-    (stream names, the first bytes of one stream, one small property stream),
+    Written here rather than taken from olefile because little is needed (stream names,
+    the first bytes of one stream, one small property stream, the workbook stream),
     and every loop must stay bounded by the file's own size on hostile input.
     """
 

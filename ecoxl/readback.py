@@ -25,6 +25,7 @@ import python_calamine
 from defusedxml import DefusedXmlException
 
 from . import layout, safety
+from .biff import xls_formulas
 from .config import Limits
 from .findings import Finding
 from .ole2 import Ole2, Ole2Error
@@ -133,6 +134,8 @@ def read_book(data: bytes, name: str, inspection: safety.Inspection) -> Returned
             book.formulas = ods_formulas(parts["content.xml"], book.form_sheet)
     elif fmt == "xls":
         book.properties = xls_properties(data)
+        if book.form_sheet:
+            book.formulas = xls_formulas(data, book.form_sheet)
     return book
 
 

@@ -246,6 +246,7 @@ MESSAGES: dict[str, str] = {
     "read.file.unreadable": "{file} 无法读取（{reason}）：请用 Excel 或 WPS 重新保存为 .xlsx 后再发送",
     "read.form.no_form_sheet": "{file} 中找不到填报表（名为“{expected}”的工作表，或表头含“任务编号、目标值、本期完成值、进展状态”的工作表）：请使用下发的填报表填写",
     "read.form.truncated": "{file} 的工作表“{sheet}”超过 {rows} 行或 {cols} 列，超出部分未读取",
+    "read.formula.xls": "=……（.xls 文件中的公式，内容从略）",
     "read.kind.unknown": "无法识别的文件",
     "read.kind.html": "网页文件（HTML，常见于从业务系统导出、扩展名却是 .xls 的文件）",
     "read.kind.csv": "CSV 纯文本表格",

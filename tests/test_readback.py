@@ -21,6 +21,7 @@ from ecoxl.readback import (
     read_many,
     xlsx_formulas,
 )
+from ecoxl.texts import say
 from ecoxl.worker import Pool
 
 LIMITS = Limits(timeout_seconds=60)
@@ -178,12 +179,14 @@ def test_ods_saved_by_libreoffice_keeps_identity_properties_and_formulas(resaved
 
 
 @pytest.mark.libreoffice
-def test_xls_saved_by_libreoffice_keeps_identity_and_properties(resaved):
+def test_xls_saved_by_libreoffice_keeps_identity_properties_and_formula_cells(resaved):
     book = read_one(resaved["xls"].read_bytes(), "form.xls")
     assert book.format == "xls" and book.form_sheet == layout.FORM_SHEET
     assert layout.parse_identity_table(book.identity_rows) == hostile.IDENTITY
     assert book.properties.get("ecoxl.unit") == "市环保局"
-    assert book.formulas == {}  # documented: .xls formulas are not extracted
+    value_cell = (layout.FIRST_DATA_ROW, layout.column_index("value"))
+    assert book.formulas[value_cell] == say("read.formula.xls")  # where, not the text
+    assert book.cells[layout.FIRST_DATA_ROW][layout.column_index("value")] == 3
 
 
 def test_workers_come_from_a_fresh_zygote_which_is_started_again_if_it_dies():
