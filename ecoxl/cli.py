@@ -7,26 +7,37 @@ under `--debug`.
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
 
 import click
+from xlsxwriter.exceptions import FileCreateError
 
 from . import __version__
 from .exceptions import EcoxlError
-from .texts import say
+from .texts import os_reason, say
 from .workspace import Workspace
 
 
 class _ChineseHelp:
-    """`-h/--help` described in Chinese, like every other option."""
+    """`-h/--help` described in Chinese, like every other option, and usage errors (a missing
+    argument, an unknown option) reported in Chinese as one line and a hint."""
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)
         if option is not None:
             option.help = "显示本帮助后退出。"
         return option
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            path = f"{parent.command_path} {info_name}" if parent else info_name
+            raise UsageError(exc, path) from exc
 
 
 class EcoxlCommand(_ChineseHelp, click.Command):
@@ -43,10 +54,75 @@ class EcoxlGroup(_ChineseHelp, click.Group):
             return super().invoke(ctx)
         except EcoxlError as exc:
             _fail(ctx, str(exc), exc.exit_code)
+        except UsageError:
+            raise
+        except click.UsageError as exc:  # an unknown command
+            raise UsageError(exc, ctx.command_path) from exc
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except (OSError, FileCreateError) as exc:  # a folder not writable, a disk full …
+            _fail(ctx, _os_message(exc), 1)
+        except sqlite3.DatabaseError as exc:
+            _fail(ctx, say("cli.ledger_damaged", reason=exc), 2)
         except Exception as exc:  # the last line of defence: never a bare traceback
             _fail(ctx, say("cli.internal", error=f"{type(exc).__name__}: {exc}"), 3)
+
+
+class UsageError(click.UsageError):
+    """A usage error as one Chinese line (`错误：缺少 PLAN`) and where to read the usage."""
+
+    def __init__(self, original: click.UsageError, command: str):
+        super().__init__(_usage_message(original), original.ctx)
+        self.command = command
+
+    def show(self, file=None) -> None:
+        click.echo(say("cli.error", message=self.message), err=True)
+        click.echo(say("cli.usage.hint", command=self.command), err=True)
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    """Click's English message, said in Chinese for the kinds a clerk meets."""
+    param = getattr(exc, "param", None)
+    name = ""
+    if isinstance(param, click.Argument):
+        name = (param.name or "").upper()
+    elif param is not None:
+        name = max(param.opts, key=len)
+    if isinstance(exc, click.MissingParameter) and param is not None:
+        kind = "missing_argument" if isinstance(param, click.Argument) else "missing_option"
+        return say(f"cli.usage.{kind}", name=name)
+    if isinstance(exc, click.NoSuchOption | click.exceptions.NoSuchCommand):
+        maybe = (
+            say("cli.usage.maybe", names="、".join(exc.possibilities)) if exc.possibilities else ""
+        )
+        if isinstance(exc, click.NoSuchOption):
+            return say("cli.usage.no_option", name=exc.option_name) + maybe
+        group = exc.ctx.command if exc.ctx else None
+        commands = "、".join(sorted(getattr(group, "commands", {})))
+        return say("cli.usage.no_command", name=exc.command_name, commands=commands) + maybe
+    if isinstance(exc, click.BadParameter) and param is not None:
+        if isinstance(param.type, click.Choice):
+            return say("cli.usage.choice", name=name, choices="、".join(param.type.choices))
+        missing = re.search(r"'(.+)' does not exist", exc.message)
+        if missing:
+            return say("cli.usage.no_path", name=name, path=missing[1])
+    if isinstance(exc, click.BadOptionUsage) and "requires an argument" in exc.message:
+        return say("cli.usage.needs_value", name=exc.option_name)
+    extra = re.match(r"Got unexpected extra arguments? \((.*)\)", exc.message)
+    if extra:
+        return say("cli.usage.extra", args=extra[1])
+    return say("cli.usage.other", name=name or "命令", detail=exc.format_message())
+
+
+def _os_message(exc: OSError | FileCreateError) -> str:
+    """One line for a file the system would not read or write (xlsxwriter wraps its OSError)."""
+    if isinstance(exc, FileCreateError):
+        if not (exc.args and isinstance(exc.args[0], OSError)):
+            return say("cli.os_error.nopath", reason=exc)
+        exc = exc.args[0]
+    if exc.filename:
+        return say("cli.os_error", path=exc.filename, reason=os_reason(exc))
+    return say("cli.os_error.nopath", reason=os_reason(exc))
 
 
 def _fail(ctx: click.Context, message: str, code: int) -> None:

@@ -34,6 +34,7 @@ from .layout import FORM_SHEET, FORM_VERSION, FormIdentity, expected_rows
 from .model import Assignment, Indicator, Registry
 from .period import Period
 from .registry import load_registry
+from .sheet_table import name_key
 from .templating import render
 from .texts import STATUSES, say
 from .workspace import Workspace
@@ -245,19 +246,29 @@ def select_units(registry: Registry, requested: Iterable[str] | None = None) -> 
     if not wanted:
         return reporting
     known = set(reporting)
+    spellings = _spellings(registry)
     chosen: set[str] = set()
-    for name in wanted:
+    for typed in wanted:
+        name = spellings.get(name_key(typed), typed)
         unit = registry.unit(name)
         if registry.group(name) is not None:
             members = [m for m in registry.expand(name) if m in known]
         elif unit is not None or name in known:
             members = [unit.name if unit else name]
         else:
-            raise ConfigError(say("forms.unknown_unit", unit=name))
+            raise ConfigError(say("forms.unknown_unit", unit=typed))
         if not members or members[0] not in known:
-            raise ConfigError(say("forms.unit_without_tasks", unit=name))
+            raise ConfigError(say("forms.unit_without_tasks", unit=typed))
         chosen.update(members)
     return [u for u in reporting if u in chosen]
+
+
+def _spellings(registry: Registry) -> dict[str, str]:
+    """Every unit, alias and group name by its `name_key`: a name typed with a Chinese input
+    method (各乡镇（街道、管委会）, full-width brackets) finds the registry's half-width one."""
+    names = [g.name for g in registry.groups]
+    names += [name for u in registry.units for name in (u.name, *u.aliases)]
+    return {name_key(name): name for name in reversed(names)}
 
 
 def write_forms(

@@ -10,6 +10,8 @@ Use `say(key, **values)`; keys are stable and tests never compare wording.
 
 from __future__ import annotations
 
+import errno
+
 # 进展状态: the list a unit chooses from in the form, and what each word means.
 STATUSES: dict[str, str] = {
     "已完成": "全年目标已经完成",
@@ -46,6 +48,31 @@ MESSAGES: dict[str, str] = {
     # -- command line (cli.py) -----------------------------------------------
     "cli.error": "错误：{message}",
     "cli.internal": "内部错误（{error}）；请用 --debug 重新运行并把输出发给维护人员",
+    "cli.usage.hint": "用法见 {command} --help",
+    "cli.usage.missing_argument": "缺少 {name}",
+    "cli.usage.missing_option": "缺少选项 {name}",
+    "cli.usage.no_option": "没有选项 {name}",
+    "cli.usage.no_command": "没有命令“{name}”；可用的命令：{commands}",
+    "cli.usage.maybe": "，是不是 {names}？",
+    "cli.usage.choice": "{name} 只能是 {choices} 之一",
+    "cli.usage.no_path": "{name}：找不到“{path}”",
+    "cli.usage.needs_value": "选项 {name} 后面要写一个值",
+    "cli.usage.extra": "多余的参数：{args}",
+    "cli.usage.other": "{name} 用法不对（{detail}）",
+    "cli.os_error": "无法读写“{path}”：{reason}",
+    "cli.os_error.nopath": "读写文件时出错：{reason}",
+    "cli.ledger_damaged": "台账数据库已损坏或无法读取（{reason}）：请用备份的 ledger.sqlite 替换后重试",
+    "os.ENOENT": "文件或文件夹不存在",
+    "os.EACCES": "没有权限",
+    "os.EPERM": "没有权限",
+    "os.EISDIR": "这是一个文件夹，不是文件",
+    "os.ENOTDIR": "路径中有一项是文件而不是文件夹",
+    "os.ENOSPC": "磁盘空间已满",
+    "os.EROFS": "磁盘是只读的",
+    "os.EEXIST": "已经存在",
+    "os.ENAMETOOLONG": "路径太长",
+    "os.EBUSY": "正被其他程序占用",
+    "os.other": "系统错误 {code}",
     # -- errors (exceptions.py) ---------------------------------------------
     "config.no_period": "未指定填报期次：请在 ecoxl.toml 的 [period] current 中填写，或用 --period 2015-Q3 指定",
     "config.bad_date": "日期“{text}”格式不对：应写作 2015-10-10",
@@ -459,3 +486,11 @@ MESSAGES: dict[str, str] = {
 def say(key: str, /, **values: object) -> str:
     """The message `key` with `values` filled in."""
     return MESSAGES[key].format(**values)
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the operating system refused, in Chinese (strerror is English)."""
+    name = errno.errorcode.get(exc.errno or 0, "")
+    if f"os.{name}" in MESSAGES:
+        return MESSAGES[f"os.{name}"]
+    return say("os.other", code=name or exc.errno) if name or exc.errno else str(exc)

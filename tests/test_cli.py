@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 import pytest
@@ -33,3 +34,47 @@ def test_help_uses_full_width_punctuation_beside_chinese():
         texts += [p.help or "" for p in command.params if isinstance(p, click.Option)]
     half_width = re.compile(r"[\u4e00-\u9fff][,;:()]|[,;(][\u4e00-\u9fff]")
     assert [t for t in texts if half_width.search(t)] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["check"], "PLAN"),
+        (["send", "bogus"], "forms"),
+        (["--bogus"], "--bogus"),
+        (["colect"], "collect"),
+        (["collect", "/nonexistent/x"], "/nonexistent/x"),
+        (["forms", "--period"], "--period"),
+        (["status", "extra"], "extra"),
+    ],
+)
+def test_usage_errors_are_one_chinese_line_and_a_hint(args, named):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("错误：") and named in lines[0]
+    assert lines[1].endswith("--help")
+    assert "Usage" not in result.stderr and "Error" not in result.stderr
+
+
+def test_a_file_the_system_refuses_is_one_chinese_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    notice = Path(__file__).parents[1] / "examples" / "xinzheng-2015.txt"
+    result = CliRunner().invoke(main, ["init", str(blocker / "ws"), "--notice", str(notice)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"错误：无法读写“{blocker / 'ws'}”：路径中有一项是文件而不是文件夹"
+    ]
+
+
+def test_a_damaged_ledger_is_named_not_an_internal_error(tmp_path, monkeypatch):
+    notice = Path(__file__).parents[1] / "examples" / "xinzheng-2015.txt"
+    ws = tmp_path / "ws"
+    assert CliRunner().invoke(main, ["init", str(ws), "--notice", str(notice)]).exit_code == 0
+    (ws / "ledger.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x00garbage" * 2000)
+    monkeypatch.chdir(ws)
+    result = CliRunner().invoke(main, ["scorecard", "--period", "2015-Q3"])
+    assert result.exit_code == 2
+    assert "ledger.sqlite" in result.stderr or "台账" in result.stderr
+    assert "内部错误" not in result.stderr

@@ -477,6 +477,12 @@ def test_units_filter_accepts_aliases_and_groups():
         "市文广新局",
     ]
     assert select_units(registry, [TOWNSHIPS_GROUP]) == ["城关乡", "新建路街道"]
+    typed = "各乡镇（街道、管委会）"  # as a Chinese input method types it
+    assert select_units(registry, [typed, " 市发展 改革委 "]) == [
+        "市发展改革委",
+        "城关乡",
+        "新建路街道",
+    ]
 
 
 @pytest.mark.parametrize("name", ["市教育局", "市财政局", "各产业聚集区和专业园区"])
