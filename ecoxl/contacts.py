@@ -14,16 +14,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-
 from .atomic import atomic_target
-from .exceptions import InputError
 from .findings import Finding
 from .model import Registry
 from .sheet_table import (
@@ -34,10 +29,10 @@ from .sheet_table import (
     TableSpec,
     clean_text,
     name_key,
+    open_book,
     read_table,
     write_table,
 )
-from .texts import say
 from .xlsx import new_workbook
 
 CONTACTS = TableSpec(
@@ -118,10 +113,7 @@ def write_contacts(registry: Registry, path: Path) -> None:
 
 def load_contacts(path: Path, registry: Registry) -> ContactBook:
     """Read contacts.xlsx; every unit of `contact_units(registry)` is in the book."""
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(say("contacts.unreadable", file=path.name, reason=exc)) from exc
+    book = open_book(path, "contacts.unreadable")
     problems = Problems(path.name)
     try:
         sheet = CONTACTS.sheet if CONTACTS.sheet in book.sheetnames else book.sheetnames[0]

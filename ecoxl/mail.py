@@ -18,7 +18,7 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email import policy
 from email.headerregistry import Address
@@ -37,13 +37,14 @@ from .findings import Finding
 from .forms import form_file_name, safe_file_name
 from .ledger import Ledger, SubmissionRecord, now
 from .model import Registry
-from .period import Period
+from .period import Period, chinese_date, chinese_time
 from .problems import ProblemLine, write_problems
 from .registry import load_registry
 from .scorecard import forms_sent, read_returns
+from .scorecard_overview import BEHIND
 from .scoring import compute
 from .templating import render
-from .texts import say
+from .texts import inner_quotes, say
 from .workspace import Workspace
 
 KINDS = ("forms", "reminders", "receipts", "scorecard")
@@ -330,19 +331,6 @@ class Context:
             raise MailError(say("mail.template", name=name, reason=exc)) from exc
 
 
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def chinese_time(iso: str) -> str:
-    """`2015-10-08T09:30:00+08:00` → `2015年10月8日 09:30`; other text as it is."""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{chinese_date(moment.date())} {moment:%H:%M}"
-
-
 def percent(value: float) -> str:
     return f"{value:.1%}"
 
@@ -358,7 +346,8 @@ def problems_attachment(
     """One return's problems as a workbook (collection's problem list, for this file only)."""
     lines = sorted((ProblemLine(unit, f) for f in findings), key=lambda line: line.sort_key)
     name = say("mail.problems_file", stem=Path(file_name).stem or ctx.code)
-    title = say("problems.title", period=ctx.period.label, count=len(lines), when=now()[:16])
+    when = chinese_time(now())
+    title = say("problems.title", period=ctx.period.label, count=len(lines), when=when)
     with tempfile.TemporaryDirectory(prefix="ecoxl-mail-") as folder:
         path = write_problems(Path(folder, safe_file_name(name)), lines, title)
         return Attachment(name, path.read_bytes())
@@ -394,7 +383,8 @@ def compose(ws: Workspace, kind: str, period: str | None = None) -> Batch:
                 batch = reminders_batch(ws, ctx, registry, contacts, ledger)
             else:
                 batch = receipts_batch(ctx, contacts, ledger)
-    batch.notes = [str(f) for f in contacts.findings if f.severity == "error"]
+    # every cell to fix; a unit with no row at all is listed among the unreachable anyway
+    batch.notes = [str(f) for f in contacts.findings if f.code != "contacts.unit_missing"]
     return batch
 
 
@@ -571,7 +561,11 @@ def scorecard_batch(ws: Workspace, ctx: Context, registry: Registry, ledger: Led
     figures = {
         "headline": card.headline,
         "categories": card.categories,
-        "behind": [t for t in sorted(card.tasks, key=lambda t: t.order) if t.light == "red"][:5],
+        # 总览's 完成率最低的任务: lowest rate first; the template puts each title in “ ”
+        "behind": [
+            replace(t, title=inner_quotes(t.title))
+            for t in sorted(card.tasks, key=lambda t: t.order)[:BEHIND]
+        ],
         "not_returned": [u.name for u in card.units if u.state in ("missing", "rejected")],
         "file": book.name,
         "elapsed": ctx.period.elapsed,

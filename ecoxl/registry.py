@@ -8,6 +8,7 @@ leaves half a file.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .atomic import atomic_target
@@ -67,6 +68,10 @@ def save_registry(registry: Registry, path: Path) -> None:
 def _load_json(path: Path) -> Registry:
     try:
         return Registry.from_json(path.read_text(encoding="utf-8-sig"))
-    except (ValueError, KeyError, TypeError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        raise RegistryError(say("registry.bad_json", file=path.name, reason=reason)) from exc
+    except json.JSONDecodeError as exc:
+        reason = say("registry.json.syntax", line=exc.lineno, column=exc.colno)
+    except KeyError as exc:
+        reason = say("registry.json.missing", key=exc.args[0] if exc.args else "")
+    except (ValueError, TypeError, AttributeError):
+        reason = say("registry.json.shape")
+    raise RegistryError(say("registry.bad_json", file=path.name, reason=reason))

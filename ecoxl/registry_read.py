@@ -10,17 +10,13 @@ Unit names in tasks and groups may be written as aliases: they read back canonic
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook as ReadBook
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from .exceptions import InputError
 from .findings import Finding
 from .model import Category, Contact, Group, Indicator, PlanInfo, Registry, Task, Unit
 from .registry_sheets import (
@@ -43,12 +39,13 @@ from .sheet_table import (
     TableSpec,
     clean_text,
     name_key,
+    open_book,
     read_table,
     split_names,
     to_int,
     to_number,
 )
-from .texts import COMBINE_RULES, DIRECTIONS, UNIT_KINDS, say
+from .texts import COMBINE_RULES, DIRECTIONS, UNIT_KINDS
 
 _DIRECTION_CODES = codes_of(DIRECTIONS)
 _COMBINE_CODES = codes_of(COMBINE_RULES)
@@ -67,10 +64,7 @@ class BookReading:
 
 def read_registry_book(path: Path) -> BookReading:
     """Read and check `plan.xlsx`; InputError if it is not a workbook at all."""
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(say("registry.unreadable", file=path.name, reason=exc)) from exc
+    book = open_book(path, "registry.unreadable")
     problems = Problems(path.name)
     try:
         registry = _read(book, problems)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Literal
 
 from openpyxl.workbook.workbook import Workbook as ReadBook
@@ -22,8 +24,9 @@ from xlsxwriter.utility import quote_sheetname, xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from .exceptions import InputError
 from .findings import Finding, Severity
-from .texts import say
+from .texts import os_reason, say
 
 Kind = Literal["text", "long", "number", "int", "choice", "email"]
 
@@ -291,6 +294,22 @@ def clean_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).translate(_INVISIBLE).strip()
+
+
+def open_book(path: Path, message: str) -> ReadBook:
+    """`path` opened with openpyxl (read-only, values); InputError `message` (a texts key taking
+    `file` and `reason`) with the reason in Chinese when it is not a workbook at all."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        reason = os_reason(exc)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError):
+        empty = path.is_file() and path.stat().st_size == 0
+        reason = say("book.empty" if empty else "book.not_xlsx")
+    raise InputError(say(message, file=path.name, reason=reason))
 
 
 def name_key(name: str) -> str:

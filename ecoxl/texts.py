@@ -85,7 +85,7 @@ MESSAGES: dict[str, str] = {
     "workspace.no_file": "工作目录中缺少 {file}",
     "ledger.unusable": "台账数据库 {path} 无法使用：{reason}",
     "ledger.too_new": "台账数据库 {path} 由更新版本的 ecoxl 创建（版本 {version}），请升级 ecoxl",
-    "libreoffice.missing": "未找到 LibreOffice(soffice)：请安装 libreoffice-calc-nogui",
+    "libreoffice.missing": "未找到 LibreOffice（soffice）：请安装 libreoffice-calc-nogui",
     "libreoffice.failed": "LibreOffice 无法把 {file} 另存为 {fmt}：{reason}",
     "period.invalid": "无法识别的填报期次“{text}”：应写作 2015-Q3（季度）、2015-09（月份）、2015-H1（半年）或 2015（全年）",
     # -- reading and parsing a notice, plan check (notice.py, parse.py, lint.py) ---
@@ -114,7 +114,7 @@ MESSAGES: dict[str, str] = {
     "lint.line": "[{severity}] {where}：{message}",
     "lint.summary": "检查完毕：{errors} 个错误，{warnings} 个提醒",
     "lint.clean": "检查完毕：未发现问题",
-    "parse.done": "已解析 {tasks} 项任务、{indicators} 个指标、{units} 个单位，保存到 {path}",
+    "parse.done": "已解析 {tasks} 项任务、{indicators} 个指标，单位 {units} 个、单位类别 {groups} 个，保存到 {path}",
     # -- registry workbook, contacts, workspace init (registry*.py, sheet_table.py, contacts.py, init.py, atomic.py)
     "config.unknown_table": "{file} 中的 [{table}] 无法识别：设置表只有 [plan]、[period]、[office]、[mail]、[scoring]、[limits]、[smtp]、[imap]",
     "config.bad_value": "{file} 的 [{table}] 中 {key} = {value} 不可用：应为{kind}",
@@ -129,11 +129,16 @@ MESSAGES: dict[str, str] = {
     "table.guide_column": "列",
     "table.guide_note": "说明",
     "registry.guide_title": "方案登记册使用说明",
-    "registry.bad_suffix": "{file}：无法识别的文件类型；方案可以是通知（.txt、.docx）、方案登记册（.xlsx）或 JSON(.json)",
+    "registry.bad_suffix": "{file}：无法识别的文件类型；方案可以是通知（.txt、.docx）、方案登记册（.xlsx）或 JSON（.json）",
     "registry.bad_output": "{file}：方案登记册只能保存为 .xlsx 或 .json",
     "registry.missing": "找不到方案文件 {file}",
     "registry.unreadable": "{file} 无法作为方案登记册读取：{reason}",
-    "registry.bad_json": "{file} 不是有效的方案 JSON:{reason}",
+    "registry.bad_json": "{file} 不是有效的方案 JSON：{reason}",
+    "registry.json.syntax": "第 {line} 行第 {column} 列有格式错误",
+    "registry.json.missing": "缺少“{key}”项",
+    "registry.json.shape": "结构不对，不是 ecoxl parse 写出的方案 JSON",
+    "book.empty": "是空文件（0 字节）",
+    "book.not_xlsx": "不是 .xlsx 工作簿（可能已损坏，或是其他格式的文件改了扩展名）：请在 Excel 或 WPS 中打开后另存为“Excel 工作簿（*.xlsx）”",
     "registry.invalid": "方案登记册 {file} 中有 {count} 处内容无法使用，未生成任何文件；请改正以下单元格后重新运行：",
     "registry.missing_value": "“{header}”不能为空",
     "registry.not_integer": "“{header}”应为整数，现为“{value}”",
@@ -163,7 +168,7 @@ MESSAGES: dict[str, str] = {
     "init.replaced": "已覆盖  {path}",
     "init.templates": "已复制  {path}（{count} 个模板：填写说明和邮件的措辞，办公室可以修改）",
     "init.kept": "已保留  {path} 中已有的 {count} 个模板（未覆盖，以免丢失办公室的修改）",
-    "init.summary": "方案：{title}({doc_number})；重点任务 {tasks} 项，指标 {indicators} 个；单位 {units} 个，其中需填报 {reporting} 个",
+    "init.summary": "方案：{title}（{doc_number}）；重点任务 {tasks} 项，指标 {indicators} 个；单位 {units} 个、单位类别 {groups} 个，需填报的单位 {reporting} 个",
     "init.next": "下一步：在 Excel 或 WPS 中核对 plan.xlsx，在 contacts.xlsx 中填写各单位的电子邮箱，然后运行 ecoxl forms --period {period}",
     # -- unit forms (forms.py, form_sheets.py) ----------------------------------
     "forms.file_name": "{period}_{unit}_填报表.xlsx",
@@ -228,7 +233,7 @@ MESSAGES: dict[str, str] = {
     "scorecard.written": "考核汇总表：{path}\n{period}：应报送 {units} 个单位，已报送 {returned} 个（其中逾期 {late} 个），被退回 {rejected} 个，未报送 {missing} 个；总体完成率 {overall:.1%}",
     "scorecard.param.cap": "完成率封顶值（100% 即不奖励超额）",
     "scorecard.param.lead_weight": "牵头任务的角色权重",
-    "scorecard.param.responsible_weight": "责任（配合）任务的角色权重",
+    "scorecard.param.responsible_weight": "责任任务的角色权重",
     "scorecard.param.elapsed": "本期末全年时间已过比例",
     "scorecard.param.amber_margin": "低于序时进度不超过此值为“略低于序时进度”",
     "scorecard.rules": "计分规则",
@@ -238,7 +243,7 @@ MESSAGES: dict[str, str] = {
     "scorecard.rule.status": "没有数值目标、或未填本期完成值的行，按上表的进展状态得分计；未填进展状态计 0。",
     "scorecard.rule.combine": "多个单位填报同一指标：“牵头单位为准”用第一个报送了该行的牵头单位的数值；“各单位合计”把各单位填报的数值相加。",
     "scorecard.rule.task": "任务完成率 = 该任务各指标完成率的平均值（没有量化指标的任务只有一行）。",
-    "scorecard.rule.unit": "单位得分（百分制）= 100 × 加权平均：牵头的任务计任务完成率，权重为 牵头权重 × 任务权重；配合的任务计本单位在该任务各行进展状态得分的平均，权重为 责任权重 × 任务权重。",
+    "scorecard.rule.unit": "单位得分（百分制）= 100 × 加权平均：牵头任务计任务完成率，权重为 牵头权重 × 任务权重；责任任务计本单位在该任务各行进展状态得分的平均，权重为 责任权重 × 任务权重。",
     "scorecard.rule.missing": "未报送或被退回的单位得 0 分；逾期报送照常计分并在“单位”表标明。排名按得分从高到低，得分相同名次相同。",
     "scorecard.rule.light": "状态：完成率不低于序时进度为“达到序时进度”，低于但在黄色区间内为“略低于序时进度”，再低为“滞后”；只按进展状态计分的行按上表“对照序时进度”；没有任何填报为“未报送”。任务的状态取其各行中最落后的一项。",
     # -- reading untrusted files (sources.py, safety.py, readback.py) ------------
@@ -396,7 +401,7 @@ MESSAGES: dict[str, str] = {
     "check.text.control_chars": "“{header}”中有 {count} 个不可见的控制字符（多从其他系统复制而来），已删除后登记",
     "check.text.too_long": "“{header}”有 {length} 个字符，超过表格单元格的上限 {limit}，只登记了前 {limit} 个字符（原文件已存档）；请精简",
     "check.signature.missing": "没有填写填报人；请在“{label}”右边的单元格填写姓名",
-    "check.file.duplicate": "与已收到的 {first}({unit}，{received})内容完全相同，未重复登记",
+    "check.file.duplicate": "与已收到的 {first}（{unit}，{received}）内容完全相同，未重复登记",
     "advice.error": "修改后重新报送",
     "advice.warning": "无须重新报送；请核对，下次注意",
     "advice.identity.unknown": "用下发的填报表原文件填写后重新报送",
@@ -467,8 +472,8 @@ MESSAGES: dict[str, str] = {
     "demo.forms": "{count} 份，每个填报单位一份",
     "demo.sent": "填报表邮件 {count} 封（.eml 草稿，Outlook、Foxmail 可直接打开）；没有邮箱、无法发送：{unreachable}",
     "demo.returns": "{count} 个文件，其中 {mails} 封是邮件（.eml）：按时 {on_time} 个单位，逾期 {late} 个（{late_units}），未报送 {missing} 个（{missing_units}）\n{indent}改了文件名：{renamed}；另存为 .xls：{xls}；调整了行的顺序：{sorted}；填错：{mistakes}；漏填填报人：{unsigned}",
-    "demo.no_soffice": "{indent}未找到 LibreOffice(soffice)，跳过另存为 .xls 的一份：{unit} 按未报送处理",
-    "demo.ledger": "登记 {files} 个文件：接收 {accepted} 份，退回 {rejected} 份；按时报送 {received} 个单位，逾期 {late} 个，未报送 {missing} 个",
+    "demo.no_soffice": "{indent}未找到 LibreOffice（soffice），跳过另存为 .xls 的一份：{unit} 按未报送处理",
+    "demo.ledger": "登记 {files} 个文件：通过 {accepted} 份，退回 {rejected} 份；按时报送 {received} 个单位，逾期 {late} 个，未报送 {missing} 个",
     "demo.problems": "错误 {errors} 条（{units}，已退回），提醒 {warnings} 条；每条写明文件、工作表、单元格和处理办法",
     "demo.scorecard": "应报送 {units} 个单位，已报送 {returned} 个（其中逾期 {late} 个），被退回 {rejected} 个，未报送 {missing} 个；序时进度 {elapsed:.0%}，总体完成率 {overall:.1%}；任务达到序时进度 {green} 项，略低于序时进度 {amber} 项，滞后 {red} 项",
     "demo.outbox": "共 {total} 封：填报表 {forms} 封，催报 {reminders} 封，回执 {receipts} 封，考核汇总 {scorecard} 封（呈送领导）；没有邮箱、无法催报：{unreachable}",
@@ -486,6 +491,22 @@ MESSAGES: dict[str, str] = {
 def say(key: str, /, **values: object) -> str:
     """The message `key` with `values` filled in."""
     return MESSAGES[key].format(**values)
+
+
+def inner_quotes(text: str) -> str:
+    """`text` ready to go inside “ ”: its own quotes, “ ” or ASCII ", become ‘ ’.
+
+    A task title quotes the notice (实施“生态建设”工程); a message that quotes the title
+    then reads 任务17“实施‘生态建设’工程”. ASCII quotes alternate, opening first."""
+    out = []
+    opening = True
+    for char in text:
+        if char == '"':
+            out.append("‘" if opening else "’")
+            opening = not opening
+        else:
+            out.append({"“": "‘", "”": "’"}.get(char, char))
+    return "".join(out)
 
 
 def os_reason(exc: OSError) -> str:

@@ -387,3 +387,16 @@ def test_contacts_cells_that_cannot_be_read_are_listed_first(ws):
     lines = result.output.splitlines()
     assert "xjl-at-example" in lines[0] and cell in lines[0]  # the cell to fix, first
     assert any(line.startswith("无法发送") and "新建路街道" in line for line in lines)
+
+
+def test_a_unit_written_twice_in_contacts_is_named_by_its_cell(ws):
+    book = openpyxl.load_workbook(ws.contacts_path)
+    sheet = book.active
+    first = next(r for r in sheet.iter_rows(min_row=2) if r[0].value)
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "新建路街道")
+    row[0].value = first[0].value  # a typo: another unit's name
+    cell = row[0].coordinate
+    book.save(ws.contacts_path)
+    lines = send("forms").output.splitlines()
+    assert any(f"联系人!{cell}" in line for line in lines)  # the cell to fix
+    assert any(line.startswith("无法发送") and "新建路街道" in line for line in lines)

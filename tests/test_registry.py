@@ -379,3 +379,23 @@ def test_broken_json_is_a_registry_error(tmp_path: Path) -> None:
 def test_saving_to_an_unknown_suffix_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         save_registry(small_registry(), tmp_path / "plan.csv")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("plan.json", "{}", "“plan”"),
+        ("plan.json", "[1, 2]", "结构不对"),
+        ("plan.json", '{"plan": 5', "第 1 行第 11 列"),
+        ("plan.xlsx", "", "空文件"),
+        ("plan.xlsx", "单位,联系人\n", ".xlsx 工作簿"),
+    ],
+)
+def test_a_registry_that_is_not_one_says_why_in_chinese(tmp_path, name, content, said):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises((InputError, RegistryError)) as caught:
+        load_registry(path)
+    message = str(caught.value)
+    assert message.startswith(name) and said in message
+    assert not any(word in message for word in ("Error", "zip", "Expecting", "list"))
