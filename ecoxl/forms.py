@@ -21,7 +21,7 @@ import jinja2
 
 from .atomic import atomic_target
 from .config import Office
-from .exceptions import ConfigError
+from .exceptions import ConfigError, RegistryError
 from .form_sheets import (
     Formats,
     FormContent,
@@ -361,6 +361,17 @@ class FormsRun:
         )
 
 
+def _refuse_plan_errors(registry: Registry, file: str) -> None:
+    """Forms are not written from a plan `ecoxl check` finds errors in (a task without a lead
+    unit, a unit not in the list): each would be a form nobody can fill in right."""
+    from .lint import check_plan
+
+    errors = check_plan(registry, file).errors
+    if errors:
+        lines = [say("forms.plan_errors", file=file, count=len(errors)), *map(str, errors)]
+        raise RegistryError("\n".join(lines))
+
+
 def forms_run(
     ws: Workspace,
     *,
@@ -373,6 +384,7 @@ def forms_run(
     settings = ws.settings
     reporting_period = settings.period_obj(period)
     registry = load_registry(ws.registry_path)
+    _refuse_plan_errors(registry, ws.registry_path.name)
     return FormsRun(
         registry=registry,
         period=reporting_period,

@@ -18,8 +18,8 @@ from pathlib import Path
 from .findings import Finding, Report, Severity
 from .model import Indicator, Registry
 from .parse import Unparsed, read_plan
-from .registry import NOTICE_SUFFIXES, load_registry
-from .texts import say
+from .registry import NOTICE_SUFFIXES, RegistryBookError, load_registry
+from .texts import inner_quotes, say
 from .unitnames import abbreviates
 
 
@@ -29,7 +29,11 @@ def check_file(path: Path) -> Report:
     if path.suffix.lower() in NOTICE_SUFFIXES:
         parsed = read_plan(path)
         return check_plan(parsed.registry, path.name, parsed.unparsed)
-    return check_plan(load_registry(path), path.name)
+    try:
+        registry = load_registry(path)
+    except RegistryBookError as exc:  # cells that cannot be used: the check's first findings
+        return Report(list(exc.findings))
+    return check_plan(registry, path.name)
 
 
 def report_lines(report: Report) -> list[str]:
@@ -74,7 +78,7 @@ def _tasks(numbers: list[int]) -> str:
 
 def _no_lead(registry: Registry, file: str) -> list[Finding]:
     return [
-        _finding(file, "task.no_lead", "error", task=t.number, title=t.title)
+        _finding(file, "task.no_lead", "error", task=t.number, title=inner_quotes(t.title))
         for t in registry.tasks
         if not t.lead_units
     ]
@@ -103,7 +107,7 @@ def _conflicts(registry: Registry, file: str) -> list[Finding]:
     for name, found in places.items():
         numeric = [(n, i) for n, i in found if i.target is not None]
         if len({(i.target, i.target_max, i.unit) for _, i in numeric}) > 1:
-            listed = ";".join(
+            listed = "；".join(
                 say("lint.target.place", where=_where(n), target=_target(i), text=i.text)
                 for n, i in numeric
             )

@@ -203,6 +203,7 @@ MESSAGES: dict[str, str] = {
     "forms.date_prompt": "填写日期，如 {example}。",
     "forms.date_error": "请填写 {start} 以后的日期，如 {example}。",
     "forms.unknown_unit": "没有名为“{unit}”的单位：请用登记册（plan.xlsx）中的单位名称或简称",
+    "forms.plan_errors": "{file} 中有 {count} 处错误，未生成填报表；请改正以下内容（ecoxl check {file} 可再次检查）：",
     "forms.unit_without_tasks": "单位“{unit}”在工作方案中没有牵头或责任任务，无需填报",
     "forms.bad_template": "填写说明模板 {file} 有误：{reason}",
     "forms.template_statuses": "“## 状态”一节须逐行写出五个状态及其含义（已完成、超进度、达进度、欠进度、未启动），现为：{found}",

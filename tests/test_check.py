@@ -142,3 +142,18 @@ def test_check_command_exit_codes(tmp_path, sample_notice):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     assert runner.invoke(main, ["check", str(empty)]).exit_code == 2
+
+
+def test_a_registry_workbook_with_unusable_cells_is_checked_not_refused(tmp_path, sample_notice):
+    import openpyxl
+
+    registry = read_text(sample_notice.read_text(encoding="utf-8"), "x.txt").registry
+    path = tmp_path / "plan.xlsx"
+    save_registry(registry, path)
+    book = openpyxl.load_workbook(path)
+    book["指标"]["E3"] = "三十"  # text where the target is a number
+    book.save(path)
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 1  # a check's error, not a refusal (2)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("[错误] plan.xlsx") and "指标!E3" in lines[0]

@@ -538,3 +538,13 @@ def test_cli_forms_unknown_unit_is_one_line_and_exit_2(workspace):
     assert "市教育局" in result.output
     assert "Traceback" not in result.output
     assert not (workspace / "forms").exists()
+
+
+def test_cli_forms_refuses_a_plan_that_check_finds_errors_in(workspace):
+    registry = form_registry()
+    registry.tasks[0].lead_units.clear()  # the office blanked 牵头单位
+    save_registry(registry, workspace / "plan.xlsx")
+    result = CliRunner().invoke(main, ["forms"])
+    assert result.exit_code == 2
+    assert f"任务{registry.tasks[0].number}" in result.stderr and "ecoxl check" in result.stderr
+    assert not (workspace / "forms").exists()
