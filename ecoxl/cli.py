@@ -188,9 +188,10 @@ def parse_command(notice: str, output: str | None) -> None:
         return
     save_registry(registry, Path(output))
     indicators = len(registry.all_indicators())
+    units, groups = registry.unit_counts()
     click.echo(
         say("parse.done", tasks=len(registry.tasks), indicators=indicators,
-            units=len(registry.units), path=output),
+            units=units, groups=groups, path=output),
         err=True,
     )  # fmt: skip
 

@@ -32,7 +32,7 @@ from .exceptions import ConfigError, LedgerError
 from .findings import Finding
 from .ledger import Ledger, Submission, SubmissionRecord, now
 from .model import Registry
-from .period import Period
+from .period import Period, chinese_time
 from .problems import ProblemLine, write_problems
 from .sources import Candidate, Skipped
 from .status import text_table
@@ -178,7 +178,8 @@ def collect_candidates(
             raise LedgerError(say("ledger.unusable", path=ws.ledger_path, reason=exc)) from exc
     for name, lines in result.problems.items():
         path = ws.problems_path(name)
-        title = say("problems.title", period=_in_words(name), count=len(lines), when=now()[:16])
+        when = chinese_time(now())
+        title = say("problems.title", period=_in_words(name), count=len(lines), when=when)
         result.problem_files.append(write_problems(path, lines, title))
     return result
 

@@ -55,6 +55,7 @@ class InitResult:
     def summary(self) -> str:
         """What was created, the plan in one line, and what to do next."""
         plan = self.registry.plan
+        units, groups = self.registry.unit_counts()
         lines = [
             *(say("init.created", path=p) for p in self.created),
             *(say("init.replaced", path=p) for p in self.replaced),
@@ -65,7 +66,8 @@ class InitResult:
                 doc_number=plan.doc_number,
                 tasks=len(self.registry.tasks),
                 indicators=len(self.registry.all_indicators()),
-                units=len(self.registry.units),
+                units=units,
+                groups=groups,
                 reporting=len(self.registry.reporting_units()),
             ),
             say("init.next", period=self.period or f"{plan.year or date.today().year}-Q3"),

@@ -167,6 +167,12 @@ class Registry:
             members.setdefault(group.name, group.members)
         return members
 
+    def unit_counts(self) -> tuple[int, int]:
+        """How many units and how many 单位类别 the plan names, for summaries: a group is
+        listed among `units` too (kind `group`), and counts only as a group."""
+        groups = {g.name for g in self.groups} | {u.name for u in self.units if u.kind == "group"}
+        return sum(u.name not in groups for u in self.units), len(groups)
+
     def reporting_units(self) -> list[str]:
         """Every unit that gets a form: named in some task directly or through a group."""
         members = self.members_map()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from .exceptions import ConfigError
 from .texts import say
@@ -75,3 +75,17 @@ class Period:
 
     def __str__(self) -> str:
         return self.code
+
+
+def chinese_date(day: date) -> str:
+    """`2015-10-08` → `2015年10月8日`."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def chinese_time(iso: str) -> str:
+    """`2015-10-08T09:30:00+08:00` → `2015年10月8日 09:30`; other text as it is."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{chinese_date(moment.date())} {moment:%H:%M}"

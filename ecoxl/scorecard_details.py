@@ -45,14 +45,14 @@ DETAIL_COLS = (
 )
 
 PROBLEM_COLS = (
-    Col("unit", "单位", 18),
-    Col("file", "文件", 28, "wrap"),
-    Col("sheet", "工作表", 10),
-    Col("cell", "单元格", 8),
-    Col("severity", "级别", 6),
-    Col("message", "问题", 60, "wrap"),
-    Col("code", "代码", 20, "helper"),
-)
+    Col("unit", say("problems.col.unit"), 18),
+    Col("file", say("problems.col.file"), 28, "wrap"),
+    Col("sheet", say("problems.col.sheet"), 10),
+    Col("cell", say("problems.col.cell"), 8),
+    Col("severity", say("problems.col.severity"), 9),
+    Col("message", say("problems.col.message"), 60, "wrap"),
+    Col("code", say("problems.col.code"), 20, "helper"),
+)  # the problem list's (problems.py) column names
 
 
 # -- 明细 ----------------------------------------------------------------------

@@ -435,7 +435,7 @@ def status_for(rate: float, elapsed: float) -> str:
 
 
 def _sentence(rng: random.Random, phrases: tuple[str, ...], low: int, high: int) -> str:
-    return ",".join(rng.sample(phrases, rng.randint(low, high))) + "。"
+    return "，".join(rng.sample(phrases, rng.randint(low, high))) + "。"
 
 
 # -- mistakes ------------------------------------------------------------------------------

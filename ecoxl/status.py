@@ -68,7 +68,7 @@ class StatusReport:
         ]
         title = say(
             "status.title",
-            period=f"{self.period.label}({self.period.code})",
+            period=f"{self.period.label}（{self.period.code}）",
             deadline=self.deadline.isoformat(),
             units=len(self.units),
         )

@@ -392,6 +392,6 @@ def _period_code(text: str) -> str | None:
 
 def _label(code: str) -> str:
     try:
-        return f"{Period.parse(code).label}({code})"
+        return f"{Period.parse(code).label}（{code}）"
     except ConfigError:
         return code

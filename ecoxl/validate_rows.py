@@ -15,7 +15,7 @@ from . import layout
 from .layout import FormRow
 from .ledger import ReportedRow
 from .model import ROLE_LABELS
-from .texts import STATUSES
+from .texts import STATUSES, inner_quotes
 from .validate_values import (
     CONTROL,
     SPACE,
@@ -143,7 +143,7 @@ class Rows:
                 continue
             values = dict(
                 task=expected.task,
-                indicator=expected.indicator or expected.task_title,
+                indicator=inner_quotes(expected.indicator or expected.task_title),
                 role=ROLE_LABELS[expected.role],
             )
             if self.plan_changed and issued and expected.key not in issued:

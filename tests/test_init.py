@@ -99,6 +99,13 @@ def test_the_summary_names_what_was_created(tmp_path: Path, plan_json: Path) -> 
     assert "2015-Q3" in text  # the next step suggests a period of the plan's year
 
 
+def test_unit_groups_are_counted_apart_from_the_units(plan_json: Path) -> None:
+    # a 单位类别 (各乡镇（街道、管委会） …) is listed among the units too, and counts once
+    registry = load_registry(plan_json)
+    assert [u.kind for u in registry.units].count("group") == len(registry.groups) == 2
+    assert registry.unit_counts() == (len(registry.units) - 2, 2)
+
+
 def test_a_non_empty_folder_is_refused_without_force(tmp_path: Path, plan_json: Path) -> None:
     root = tmp_path / "ws"
     root.mkdir()

@@ -35,7 +35,9 @@ from ecoxl.mail import (
     mailbox,
 )
 from ecoxl.scorecard import make_scorecard
+from ecoxl.scorecard_overview import BEHIND
 from ecoxl.sources import attachment_name
+from ecoxl.texts import inner_quotes
 
 XLSX = MIME_TYPES[".xlsx"]
 FORM = "2015-Q3_市林业局_填报表.xlsx"
@@ -330,6 +332,24 @@ def test_scorecard_goes_to_each_leader_with_the_headline(ws):
     text = mayor.get_body(("plain",)).get_content()
     assert "应报送单位 5 个，已报送 1 个" in text
     assert "市住建局" in text  # among the units that have not returned a valid form
+
+
+def test_scorecard_lists_the_tasks_furthest_behind_as_its_overview_does(ws):
+    # 总览's 完成率最低的任务: lowest rate first, tasks nobody has reported on (0%) included
+    submit(ws, "市发展改革委", "accepted")
+    card = make_scorecard(ws, PERIOD).card
+    assert send("scorecard").exit_code == 0
+    mayor = next(m for m in drafts(ws).values() if recipients(m) == ["mayor@example.gov.cn"])
+    lowest = sorted(card.tasks, key=lambda t: t.order)[:BEHIND]
+    for part in (mayor.get_body(("plain",)), mayor.get_body(("html",))):
+        listed = [int(n) for n in re.findall(r"任务(\d+)“", part.get_content())]
+        assert listed == [t.number for t in lowest]
+
+
+def test_a_quoted_title_inside_quotes_gets_single_quotes():
+    assert inner_quotes("实施“生态建设”工程") == "实施‘生态建设’工程"
+    assert inner_quotes('实施"生态建设"工程,"三年"行动') == "实施‘生态建设’工程,‘三年’行动"
+    assert inner_quotes("构建绿色生态安全格局") == "构建绿色生态安全格局"
 
 
 def test_scorecard_older_than_the_ledger_is_not_sent(ws):

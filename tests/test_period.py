@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from ecoxl.exceptions import ConfigError
-from ecoxl.period import Period
+from ecoxl.period import Period, chinese_time
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,12 @@ def test_period_parses_and_knows_its_end(text, code, end, elapsed):
 def test_bad_period_is_a_config_error(text):
     with pytest.raises(ConfigError):
         Period.parse(text)
+
+
+def test_a_timestamp_reads_as_a_chinese_date_and_time():
+    assert chinese_time("2026-11-29T06:26:41+08:00") == "2026年11月29日 06:26"
+    assert chinese_time("2015-10-08T09:30:00") == "2015年10月8日 09:30"
+    assert chinese_time("不是时间") == "不是时间"
 
 
 def test_period_label_is_chinese():

@@ -238,7 +238,7 @@ def test_missing_and_rejected_units_score_zero_visibly(stored):
     assert (units["辛店镇"]["报送状态"], units["辛店镇"]["得分"]) == ("被退回", 0)
     problems = records(stored["问题"], "单元格")
     assert problems["I9"]["单位"] == "辛店镇"
-    assert problems["I9"]["代码"] == "value.not_number"
+    assert problems["I9"]["问题代码"] == "value.not_number"
 
 
 def test_a_unit_that_sent_nothing_is_missing(tmp_path):
