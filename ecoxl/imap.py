@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .collect import CollectResult, Handled, collect_candidates
 from .config import Imap, Limits
-from .exceptions import MailError
+from .exceptions import ConfigError, MailError
 from .ledger import Ledger
 from .sources import Candidate, Skipped, find_candidates
 from .texts import say
@@ -243,7 +243,7 @@ def fetch(ws: Workspace, period: str | None = None) -> FetchReport:
     settings = ws.settings
     s = settings.imap
     if s is None:
-        raise MailError(say("imap.no_settings"))
+        raise ConfigError(say("imap.no_settings"))
     password = password_for("imap", s.host, s.security, s.username, s.password_env)
     context = tls_context("imap", s.cafile, ws.root)
     report = FetchReport(f"{s.host}:{s.port}", s.folder)

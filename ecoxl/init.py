@@ -18,9 +18,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .atomic import atomic_target
-from .config import Imap, Limits, Office, Scoring, Smtp, settings_from_dict
+from .config import Imap, Limits, Office, Scoring, Smtp, option_deadline, settings_from_dict
 from .contacts import write_contacts
-from .exceptions import ConfigError, WorkspaceError
+from .exceptions import WorkspaceError
 from .model import Registry
 from .notice import read_notice
 from .period import Period
@@ -101,8 +101,9 @@ def init_workspace(
     `force`, which rewrites ecoxl.toml, plan.xlsx and contacts.xlsx and nothing else.
     """
     _check_folder(root, force)
-    period = Period.parse(period).code if period else ""
-    deadline = _iso_date(deadline) if deadline else ""
+    chosen = Period.parse(period) if period else None
+    period = chosen.code if chosen else ""
+    deadline = option_deadline(deadline, chosen).isoformat() if deadline else ""
     registry = load_registry(notice)
     office = _office(office or Office(name=""), notice)
     result = InitResult(root, registry, period)
@@ -127,13 +128,6 @@ def _check_folder(root: Path, force: bool) -> None:
         raise WorkspaceError(say("init.not_folder", path=root))
     if root.is_dir() and any(root.iterdir()) and not force:
         raise WorkspaceError(say("init.not_empty", path=root))
-
-
-def _iso_date(text: str) -> str:
-    try:
-        return date.fromisoformat(text.strip()).isoformat()
-    except ValueError as exc:
-        raise ConfigError(say("config.bad_date", text=text)) from exc
 
 
 def _write(result: InitResult, path: Path, write: Callable[[Path], None]) -> None:

@@ -32,7 +32,7 @@ import jinja2
 
 from .config import Settings
 from .contacts import ContactBook, UnitContact, load_contacts
-from .exceptions import MailError
+from .exceptions import ConfigError, MailError
 from .findings import Finding
 from .forms import form_file_name, safe_file_name
 from .ledger import Ledger, SubmissionRecord, now
@@ -255,10 +255,15 @@ def sender_mailbox(settings: Settings) -> Address:
     text = (settings.smtp.sender if settings.smtp else "") or settings.sender
     text = text or settings.office.email
     if not text:
-        raise MailError(say("mail.no_sender"))
+        raise ConfigError(say("mail.no_sender"))
     found = parse_addresses(text)
     if found is None or len(found) != 1:
-        raise MailError(say("mail.bad_sender", text=text))
+        if settings.smtp and settings.smtp.sender:
+            key = ("smtp", "sender")
+        else:
+            key = ("mail", "sender") if settings.sender else ("office", "email")
+        setting = settings.origin.setting(*key)
+        raise ConfigError(say("mail.bad_sender", setting=setting, text=text))
     name, address = found[0]
     return mailbox(name or settings.office.name, address)
 
@@ -269,11 +274,12 @@ def leader_mailboxes(settings: Settings) -> list[Address]:
     for text in settings.leaders:
         found = parse_addresses(text)
         if found is None or len(found) != 1:
-            raise MailError(say("mail.bad_leader", text=text))
+            setting = settings.origin.setting("mail", "leaders")
+            raise ConfigError(say("mail.bad_leader", setting=setting, text=text))
         name, address = found[0]
         result.append(mailbox(name or say("mail.leader"), address))
     if not result:
-        raise MailError(say("mail.no_leaders"))
+        raise ConfigError(say("mail.no_leaders"))
     return result
 
 
