@@ -155,6 +155,16 @@ def main(debug: bool, overrides: tuple[str, ...]) -> None:
     """
 
 
+def docs_folder() -> Path:
+    """Where the docs/*.md the help names are: in the package when installed from a wheel,
+    beside it in a source checkout."""
+    installed = Path(__file__).parent / "docs"
+    return installed if installed.is_dir() else Path(__file__).parents[1] / "docs"
+
+
+main.epilog = say("cli.docs", path=docs_folder())
+
+
 def _out(path: str | None) -> Path | None:
     return Path(path) if path else None
 

@@ -49,6 +49,7 @@ MESSAGES: dict[str, str] = {
     "cli.error": "错误：{message}",
     "cli.internal": "内部错误（{error}）；请用 --debug 重新运行并把输出发给维护人员",
     "cli.usage.hint": "用法见 {command} --help",
+    "cli.docs": "帮助中提到的 docs/*.md 说明文档在：{path}",
     "cli.usage.missing_argument": "缺少 {name}",
     "cli.usage.missing_option": "缺少选项 {name}",
     "cli.usage.no_option": "没有选项 {name}",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import click
@@ -78,3 +81,20 @@ def test_a_damaged_ledger_is_named_not_an_internal_error(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert "ledger.sqlite" in result.stderr or "台账" in result.stderr
     assert "内部错误" not in result.stderr
+
+
+def test_the_wheel_ships_every_doc_the_help_names(tmp_path):
+    root = Path(__file__).parents[1]
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "-q", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("ecoxl-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    helps = [main.help or "", *(c.help or "" for c in main.commands.values())]
+    helps += [p.help or "" for c in main.commands.values() for p in c.params if p.help]
+    named = {m for text in helps for m in re.findall(r"docs/(\w+\.md)", text)}
+    assert named and {f"ecoxl/docs/{m}" for m in named} <= names
+    assert {"ecoxl/templates/ecoxl.toml", "ecoxl/examples/xinzheng-2015.txt"} <= names
