@@ -100,8 +100,8 @@ class CollectResult:
         return sorted(lines, key=lambda line: line.sort_key)
 
     def summary(self) -> str:
-        """What `ecoxl collect` prints: the counts, this run's problems, files left for the next
-        run, and where the period's problem list is."""
+        """What `ecoxl collect` prints: the counts, this run's problems, files skipped, files
+        left for the next run, and where the period's problem list is."""
         title = (
             say("collect.summary_title", period=self.period)
             if self.period
@@ -119,10 +119,12 @@ class CollectResult:
                 lines.append(f"  [{severity}] {unit}{line.finding} ({line.finding.code})")
         else:
             lines.append(say("collect.no_problems"))
-        waiting = [h for h in self.handled if h.outcome == "waiting"]
-        if waiting:
-            lines.append(say("collect.waiting"))
-            lines += [f"  {h.reason}" for h in waiting]
+        # every file that was not taken has its line: what it is, and what to do if anything
+        for outcome in ("skipped", "waiting"):
+            left = [h for h in self.handled if h.outcome == outcome]
+            if left:
+                lines.append(say(f"collect.{outcome}"))
+                lines += [f"  {h.reason}" for h in left]
         for (period, found), path in zip(self.problems.items(), self.problem_files, strict=True):
             lines.append(say("collect.problem_file", period=period, count=len(found), path=path))
         return "\n".join(lines)
@@ -299,15 +301,24 @@ class _Run:
         return [done[i] for i in sorted(done)]
 
     def skipped(self, item: Skipped) -> Handled:
-        """Lock files, hidden files, non-spreadsheets; files still being written; refused ones."""
+        """Lock files, hidden files, non-spreadsheets; files still being written; refused ones
+        (a refused one is put down to the unit its name says, for the problem list)."""
         outcome = SKIP_OUTCOMES[item.kind]
-        findings = (
-            (Finding(item.name, None, None, item.code, item.message, "error"),)
-            if outcome == "rejected"
-            else ()
-        )
+        if outcome != "rejected":
+            self.ledger.log_intake(item.source, item.name, outcome, item.message)
+            return Handled(item.name, item.source, outcome, reason=item.message)
+        findings = (Finding(item.name, None, None, item.code, item.message, "error"),)
+        unit, period = self.validator.from_file_name(item.name)
         self.ledger.log_intake(item.source, item.name, outcome, item.message, None, findings)
-        return Handled(item.name, item.source, outcome, reason=item.message, findings=findings)
+        return Handled(
+            item.name,
+            item.source,
+            outcome,
+            unit=unit,
+            period=(self.period or period) if unit else None,
+            reason=item.message,
+            findings=findings,
+        )
 
     def duplicate(self, item: Candidate, sha: str, first: SubmissionRecord) -> Handled:
         """Bytes already recorded. The same file again (same name, same sender) is quiet;

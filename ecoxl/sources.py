@@ -10,6 +10,9 @@ Excel (`waiting`: taken on the next run), files too large to read.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import errno
 import mailbox
 import os
 import re
@@ -19,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
+from email import errors, policy
 from email.header import decode_header
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -124,29 +127,36 @@ class _Finder:
     # -- folders and files --------------------------------------------------------
 
     def path(self, path: Path) -> Iterator[Candidate | Skipped]:
+        """A path the user named: followed if it is a symlink (they chose it)."""
         try:
-            info = path.lstat()
+            info = path.stat()
         except OSError as exc:
-            yield _skip(path.name, str(path), "source.unreadable", "refused", reason=exc.strerror)
+            yield _unreadable(path, exc)
             return
         if stat.S_ISDIR(info.st_mode):
-            if _is_maildir(path):
-                yield from self.maildir(path)
-            else:
-                yield from self.folder(path)
+            yield from self.directory(path)
         elif stat.S_ISREG(info.st_mode):
-            siblings = set(os.listdir(path.parent)) if path.parent.is_dir() else set()
-            yield from self.file(path, siblings)
+            try:
+                siblings = set(os.listdir(path.parent))
+            except OSError:
+                siblings = set()  # lock files cannot be seen: the file itself still can
+            yield from self.file(path, siblings, follow=True)
         else:
             yield _skip(path.name, str(path), "source.not_regular", "ignored")
+
+    def directory(self, folder: Path) -> Iterator[Candidate | Skipped]:
+        try:
+            maildir = _is_maildir(folder)
+        except OSError as exc:
+            yield _unreadable(folder, exc)
+            return
+        yield from self.maildir(folder) if maildir else self.folder(folder)
 
     def folder(self, folder: Path) -> Iterator[Candidate | Skipped]:
         try:
             names = sorted(os.listdir(folder))
         except OSError as exc:
-            yield _skip(
-                folder.name, str(folder), "source.unreadable", "refused", reason=exc.strerror
-            )
+            yield _unreadable(folder, exc)
             return
         siblings = set(names)
         for name in names:
@@ -155,14 +165,28 @@ class _Finder:
                 yield _skip(name, str(path), "source.lock_file", "ignored")
             elif name.startswith(".") or name.lower() in IGNORED_NAMES:
                 yield _skip(name, str(path), "source.hidden", "ignored")
-            elif path.is_symlink():
-                yield _skip(name, str(path), "source.not_regular", "ignored")
-            elif path.is_dir():
-                yield from self.path(path)
             else:
-                yield from self.file(path, siblings)
+                yield from self.entry(path, siblings)
 
-    def file(self, path: Path, siblings: set[str]) -> Iterator[Candidate | Skipped]:
+    def entry(self, path: Path, siblings: set[str]) -> Iterator[Candidate | Skipped]:
+        """One name inside a folder, by what it is; symlinks are never followed (loops)."""
+        try:
+            info = path.lstat()
+        except OSError as exc:
+            yield _unreadable(path, exc)
+            return
+        if stat.S_ISLNK(info.st_mode):
+            yield _skip(path.name, str(path), "source.symlink", "ignored")
+        elif stat.S_ISDIR(info.st_mode):
+            yield from self.directory(path)
+        elif stat.S_ISREG(info.st_mode):
+            yield from self.file(path, siblings)
+        else:
+            yield _skip(path.name, str(path), "source.not_regular", "ignored")
+
+    def file(
+        self, path: Path, siblings: set[str], follow: bool = False
+    ) -> Iterator[Candidate | Skipped]:
         name, source = path.name, str(path)
         suffix = path.suffix.lower()
         if _is_lock_file(name):
@@ -171,7 +195,7 @@ class _Finder:
             if _lock_files(name) & siblings:
                 yield _skip(name, source, "source.locked", "waiting")
                 return
-            data, received_at, problem = self.read(path, self.cap)
+            data, received_at, problem = self.read(path, self.cap, follow)
             if problem is not None:
                 yield problem
             else:
@@ -179,30 +203,47 @@ class _Finder:
         elif suffix in ARCHIVE_SUFFIXES:
             yield _skip(name, source, "source.archive", "refused")
         elif suffix == ".eml":
-            raw, received_at, problem = self.read(path, self.mail_cap)
-            yield from [problem] if problem else self.message(raw, source, name, received_at)
-        elif suffix == ".mbox" or _starts_like_mbox(path):
-            yield from self.mbox(path)
+            raw, received_at, problem = self.read(path, self.mail_cap, follow)
+            if problem is not None:
+                yield problem
+            elif not raw:
+                yield _mail_unreadable(name, source, "empty")
+            else:
+                yield from self.message(raw, source, name, received_at)
+        elif suffix == ".mbox":
+            yield from self.mbox(path, follow)
         else:
-            yield _skip(name, source, "source.not_spreadsheet", "ignored")
+            try:
+                mbox = _starts_like_mbox(path, follow)
+            except OSError as exc:
+                yield _unreadable(path, exc)
+                return
+            if mbox:
+                yield from self.mbox(path, follow)
+            else:
+                yield _skip(name, source, "source.not_spreadsheet", "ignored")
 
-    def read(self, path: Path, cap: int) -> tuple[bytes, str, Skipped | None]:
+    def read(self, path: Path, cap: int, follow: bool = False) -> tuple[bytes, str, Skipped | None]:
         """The file's bytes, read once, unless it is too large or still changing."""
         name, source = path.name, str(path)
+        flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = os.open(path, flags)
         except OSError as exc:
-            return b"", "", _skip(name, source, "source.unreadable", "refused", reason=exc.strerror)
-        with os.fdopen(fd, "rb") as handle:
-            before = os.fstat(fd)
-            if not stat.S_ISREG(before.st_mode):
-                return b"", "", _skip(name, source, "source.not_regular", "ignored")
-            if before.st_size > cap:
-                return b"", "", _too_large(name, source, before.st_size, cap)
-            if time.time() - before.st_mtime < self.settle:
-                return b"", "", _skip(name, source, "source.copying", "waiting")
-            data = handle.read(cap + 1)
-            after = os.fstat(fd)
+            return b"", "", _unreadable(path, exc)
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                before = os.fstat(fd)
+                if not stat.S_ISREG(before.st_mode):
+                    return b"", "", _skip(name, source, "source.not_regular", "ignored")
+                if before.st_size > cap:
+                    return b"", "", _too_large(name, source, before.st_size, cap)
+                if time.time() - before.st_mtime < self.settle:
+                    return b"", "", _skip(name, source, "source.copying", "waiting")
+                data = handle.read(cap + 1)
+                after = os.fstat(fd)
+        except OSError as exc:
+            return b"", "", _unreadable(path, exc)
         changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
         if changed or len(data) != before.st_size:
             return b"", "", _skip(name, source, "source.copying", "waiting")
@@ -210,29 +251,47 @@ class _Finder:
 
     # -- mail ---------------------------------------------------------------------------
 
-    def mbox(self, path: Path) -> Iterator[Candidate | Skipped]:
+    def mbox(self, path: Path, follow: bool = False) -> Iterator[Candidate | Skipped]:
+        """Each message of an mbox file; a file that holds no message says so."""
+        name, source = path.name, str(path)
         try:
+            info = path.stat() if follow else path.lstat()
             box = mailbox.mbox(path, factory=None, create=False)
             keys = list(box.iterkeys())
-        except (OSError, mailbox.Error) as exc:
-            yield _skip(path.name, str(path), "source.mail_unreadable", "refused", reason=exc)
+        except OSError as exc:
+            yield _unreadable(path, exc)
             return
-        fallback = _iso(path.stat().st_mtime)
+        except mailbox.Error as exc:
+            yield _skip(name, source, "source.mail_unreadable", "refused", reason=exc)
+            return
+        if not keys:
+            yield _mail_unreadable(name, source, "empty" if info.st_size == 0 else "not_mbox")
+            return
+        fallback = _iso(info.st_mtime)
         for key in keys:
             yield from self.box_message(box, key, path, f"{path.name}#{key + 1}", fallback)
 
     def maildir(self, folder: Path) -> Iterator[Candidate | Skipped]:
         """Delivered messages in `new/` and `cur/`; `tmp/` holds deliveries in progress."""
         for sub in ("new", "cur"):
-            for name in sorted(os.listdir(folder / sub)):
-                if name.startswith("."):
-                    continue
+            try:
+                names = sorted(os.listdir(folder / sub))
+            except OSError as exc:
+                yield _unreadable(folder / sub, exc)
+                continue
+            for name in names:
                 path = folder / sub / name
+                if name.startswith("."):
+                    yield _skip(name, str(path), "source.hidden", "ignored")
+                    continue
                 raw, received_at, problem = self.read(path, self.mail_cap)
                 label = name.split(":", 1)[0]
-                yield from (
-                    [problem] if problem else self.message(raw, str(folder), label, received_at)
-                )
+                if problem is not None:
+                    yield problem
+                elif not raw:
+                    yield _mail_unreadable(label, str(folder), "empty")
+                else:
+                    yield from self.message(raw, str(folder), label, received_at)
 
     def box_message(
         self, box: mailbox.Mailbox, key, where: Path, label: str, fallback: str
@@ -240,7 +299,10 @@ class _Finder:
         try:
             with box.get_file(key) as handle:
                 raw = handle.read(self.mail_cap + 1)
-        except (OSError, KeyError, mailbox.Error) as exc:
+        except OSError as exc:
+            yield _unreadable(where, exc, name=label)
+            return
+        except (KeyError, mailbox.Error) as exc:
             yield _skip(label, str(where), "source.mail_unreadable", "refused", reason=exc)
             return
         if len(raw) > self.mail_cap:
@@ -251,27 +313,50 @@ class _Finder:
     def message(
         self, raw: bytes, where: str, label: str, fallback: str
     ) -> Iterator[Candidate | Skipped]:
-        """Each attachment of one mail: a candidate if it is a spreadsheet, else skipped."""
+        """Each attachment of one mail: a candidate if it is a spreadsheet, else skipped.
+        Something without a single mail header is not a mail; a mail without attachments
+        says so."""
         try:
             message = BytesParser(policy=policy.default).parsebytes(raw)
         except (ValueError, TypeError, LookupError) as exc:
             yield _skip(label, where, "source.mail_unreadable", "refused", reason=exc)
             return
+        if not message.keys():
+            yield _mail_unreadable(label, where, "not_mail")
+            return
         message_id = _header(message, "Message-ID").strip().strip("<>") or label
         source = f"mail:{where}#{message_id}"
         received_at = _mail_date(message) or fallback
         sender = _sender(message)
-        for part in message.walk():
-            if part.is_multipart():
-                continue
+        leaves = [part for part in message.walk() if not part.is_multipart()]
+        # a multipart without its closing boundary was cut off in its last part
+        cut_short = any(
+            isinstance(defect, errors.CloseBoundaryNotFoundDefect)
+            for part in message.walk()
+            for defect in part.defects
+        )
+        attachments = 0
+        for part in leaves:
             name = attachment_name(part)
             if name is None:
                 continue
-            yield from self.attachment(part, name, source, received_at, sender)
+            attachments += 1
+            truncated = cut_short and part is leaves[-1]
+            yield from self.attachment(part, name, source, received_at, sender, label, truncated)
+        if not attachments:
+            yield _skip(label, source, "source.no_attachment", "ignored")
 
     def attachment(
-        self, part: EmailMessage, name: str, source: str, received_at: str, sender: str
+        self,
+        part: EmailMessage,
+        name: str,
+        source: str,
+        received_at: str,
+        sender: str,
+        mail: str = "",
+        truncated: bool = False,
     ) -> Iterator[Candidate | Skipped]:
+        """One attachment; `truncated` when the mail was cut off inside it."""
         suffix = os.path.splitext(name)[1].lower()
         if _is_lock_file(safe_name(name)):
             yield _skip(name, source, "source.lock_file", "ignored")
@@ -284,7 +369,13 @@ class _Finder:
             if isinstance(encoded, str) and len(encoded) * 3 // 4 > self.cap + 4:
                 yield _too_large(name, source, len(encoded) * 3 // 4, self.cap)
                 return
-            data = part.get_payload(decode=True) or b""
+            data = _decoded(part)
+            if data is None or truncated:
+                why = say("source.reason.cut_short" if truncated else "source.reason.bad_base64")
+                yield _skip(
+                    name, source, "source.attachment_damaged", "refused", mail=mail, reason=why
+                )
+                return
             if len(data) > self.cap:
                 yield _too_large(name, source, len(data), self.cap)
                 return
@@ -334,15 +425,52 @@ def _lock_files(name: str) -> set[str]:
 
 
 def _is_maildir(folder: Path) -> bool:
-    return (folder / "cur").is_dir() and (folder / "new").is_dir()
+    """A folder with `cur/` and `new/`; an error other than "not there" is raised."""
+    return all(_is_folder(folder / sub) for sub in ("cur", "new"))
 
 
-def _starts_like_mbox(path: Path) -> bool:
+def _is_folder(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
-            return handle.read(5) == b"From "
-    except OSError:
-        return False
+        return stat.S_ISDIR(path.stat().st_mode)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return False
+        raise
+
+
+# An mbox "From_" line: `From sender Thu Oct  8 09:30:00 2015` (Thunderbird writes `From - …`).
+_FROM_LINE = re.compile(
+    rb"From \S+ +(Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    rb" +\d{1,2} +\d{1,2}:\d{2}"
+)
+
+
+def _starts_like_mbox(path: Path, follow: bool = False) -> bool:
+    """The file starts with an mbox From_ line (a text that starts with "From the office…"
+    does not). OSError is raised: a file that cannot be opened cannot be told apart."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        return _FROM_LINE.match(handle.read(200)) is not None
+
+
+def _decoded(part: EmailMessage) -> bytes | None:
+    """The attachment's bytes; None when its base64 is damaged (bad characters, or cut short).
+
+    The email package drops bad characters, pads what is missing, or hands back the encoded
+    text itself, so a damaged attachment would reach the reader as some other file."""
+    encoding = _header(part, "Content-Transfer-Encoding").strip().lower()
+    if encoding != "base64":
+        return part.get_payload(decode=True) or b""
+    text = part.get_payload()
+    if not isinstance(text, str):
+        return None
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -374,6 +502,35 @@ def _sender(message: EmailMessage) -> str:
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+def _unreadable(path: Path, exc: OSError, name: str = "") -> Skipped:
+    """This computer cannot read `path` (permissions, a path too long …): the office's problem,
+    not the unit's, so it waits for the next run instead of being refused."""
+    name = name or path.name or str(path)
+    return _skip(name, str(path), "source.unreadable", "waiting", path=path, reason=_reason(exc))
+
+
+_ERRNO_REASONS = {
+    errno.EACCES: "permission",
+    errno.EPERM: "permission",
+    errno.ENAMETOOLONG: "too_long",
+    errno.ELOOP: "loop",
+    errno.ENOENT: "missing",
+    errno.ENOTDIR: "missing",
+    errno.EIO: "io",
+}
+
+
+def _reason(exc: OSError) -> str:
+    key = _ERRNO_REASONS.get(exc.errno or 0)
+    return say(f"source.reason.{key}") if key else (exc.strerror or type(exc).__name__)
+
+
+def _mail_unreadable(name: str, source: str, reason: str) -> Skipped:
+    return _skip(
+        name, source, "source.mail_unreadable", "refused", reason=say(f"source.reason.{reason}")
+    )
 
 
 def _skip(name: str, source: str, code: str, kind: SkipKind, **values: object) -> Skipped:

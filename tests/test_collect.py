@@ -4,7 +4,11 @@ ledger, a real archive folder, the real readers in worker processes. No mocks.""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -25,8 +29,10 @@ from ecoxl.forms import build_form
 from ecoxl.ledger import Ledger
 from ecoxl.period import Period
 from ecoxl.problems import COLUMNS, HEADER_ROW
+from ecoxl.simulate import as_mail
 from ecoxl.sources import Candidate, Skipped, safe_name
 from ecoxl.status import status
+from ecoxl.texts import say
 
 Q3 = Period.parse("2015-Q3")
 LEAD = "市发展改革委"
@@ -288,6 +294,111 @@ def test_mail_files_give_one_candidate_per_attachment_with_the_sender(ws):
         assert all(s.source.startswith("mail:") for s in subs)
         sent = datetime.fromisoformat("2015-10-08T09:00:00+08:00")
         assert {s.received_at for s in subs} == {sent.astimezone().isoformat(timespec="seconds")}
+
+
+def test_every_file_seen_has_a_line_in_the_summary_and_in_the_intake_log(ws, tmp_path):
+    """The inbox itself a symlink to the folder the forms are in (followed: the office chose
+    it); inside, a symlink, broken mail files, a mail without attachments, a text, and a mail
+    whose attachment was cut off in transit."""
+    returns = tmp_path / "returns"
+    fill.drop(returns, "发改委.xlsx", return_of(LEAD))
+    (returns / "old").symlink_to(tmp_path)  # inside the walk: never followed (loops)
+    fill.drop(returns, "noise.mbox", bytes(range(256)) * 8)
+    fill.drop(returns, "empty.eml", b"")
+    fill.drop(returns, "letter.txt", b"From the office of the mayor\nPlease find...\n")
+    note = EmailMessage()
+    note["From"] = "林 <clerk@zjj.example.gov.cn>"
+    note["Message-ID"] = "<note@example.gov.cn>"
+    note.set_content("明天报送")
+    fill.drop(returns, "note.eml", note.as_bytes())
+    whole = as_mail(
+        return_of(BUILDER),
+        "住建局.xlsx",
+        sender="clerk@zjj.example.gov.cn",
+        to="office@example.gov.cn",
+        subject="报送",
+        body="见附件",
+        sent=datetime(2015, 10, 8, 9, 0),
+        message_id="<cut@example.gov.cn>",
+    )
+    fill.drop(returns, "cut.eml", whole[: len(whole) * 2 // 3])
+    ws.inbox_dir.symlink_to(returns)
+    result = collect(ws, [ws.inbox_dir])
+    assert {h.name: (h.outcome, codes(h)) for h in result.handled} == {
+        "发改委.xlsx": ("accepted", []),
+        "old": ("skipped", []),
+        "noise.mbox": ("rejected", ["source.mail_unreadable"]),
+        "empty.eml": ("rejected", ["source.mail_unreadable"]),
+        "letter.txt": ("skipped", []),
+        "note.eml": ("skipped", []),
+        "住建局.xlsx": ("rejected", ["source.attachment_damaged"]),
+    }
+    summary = result.summary()
+    counts = [int(n) for n in summary.splitlines()[3].split()]
+    assert counts[0] == len(result.handled) == sum(counts[1:])
+    for name in ("old", "noise.mbox", "empty.eml", "letter.txt", "note.eml", "cut.eml"):
+        assert name in summary, name
+    cut = next(h for h in result.handled if h.name == "住建局.xlsx")
+    assert cut.unit == BUILDER and "cut.eml" in cut.findings[0].message  # named, and its mail
+    assert [(line.unit, line.finding.code) for line in result.problems["2015-Q3"]] == [
+        (BUILDER, "source.attachment_damaged"),
+        ("", "source.mail_unreadable"),
+        ("", "source.mail_unreadable"),
+    ]
+    with Ledger(ws.ledger_path) as ledger:
+        logged = {row[2]: row[4] for row in ledger.intake()}
+    assert logged == {h.name: h.outcome for h in result.handled}
+
+
+def without_file_permissions(command: list[str]) -> list[str]:
+    """`command` run where file permissions apply: as root, without the two capabilities
+    that let root read any file or folder (setpriv, as the audit ran it)."""
+    if os.geteuid() != 0:
+        return command
+    setpriv = shutil.which("setpriv")
+    drop = [
+        "--inh-caps=-dac_override,-dac_read_search",
+        "--bounding-set=-dac_override,-dac_read_search",
+    ]
+    if setpriv is None or subprocess.run([setpriv, *drop, "true"], check=False).returncode:
+        pytest.skip("running as root, and setpriv cannot drop root's right to read any file")
+    return [setpriv, *drop, *command]
+
+
+def test_what_this_computer_cannot_read_waits_and_the_rest_is_collected(ws):
+    """A folder and a file without read permission: the office's own problem, so they wait
+    for the next run, each with a line saying what to fix, and never reach the problem list
+    the office forwards to the units."""
+    folder = ws.root / "bn"
+    fill.drop(folder, "发改委.xlsx", return_of(LEAD))
+    fill.drop(folder / "lockeddir", "住建局.xlsx", return_of(BUILDER))
+    locked = fill.drop(folder, "文广新局.xlsx", return_of(CULTURE))
+    (folder / "lockeddir").chmod(0)
+    locked.chmod(0)
+    try:
+        command = without_file_permissions([sys.executable, "-m", "ecoxl", "collect", "bn"])
+        run = subprocess.run(command, cwd=ws.root, capture_output=True, text=True, timeout=300)
+    finally:
+        (folder / "lockeddir").chmod(0o755)
+        locked.chmod(0o644)
+    assert run.returncode == 0, run.stdout + run.stderr
+    waiting = run.stdout.split(say("collect.waiting"))[1].splitlines()[1:3]
+    assert str(folder / "lockeddir") in waiting[0] and str(locked) in waiting[1]
+    with Ledger(ws.ledger_path) as ledger:
+        logged = {row[2]: row[4] for row in ledger.intake()}
+        assert logged == {
+            "发改委.xlsx": "accepted",
+            "lockeddir": "waiting",
+            "文广新局.xlsx": "waiting",
+        }
+    sheet = CalamineWorkbook.from_path(ws.problems_path("2015-Q3")).get_sheet_by_index(0)
+    assert "lockeddir" not in str(sheet.to_python()) and "文广新局" not in str(sheet.to_python())
+    again = collect(ws, [folder])  # permissions fixed: taken on the next run
+    assert outcomes(again) == {
+        "发改委.xlsx": "duplicate",
+        "住建局.xlsx": "accepted",
+        "文广新局.xlsx": "accepted",
+    }
 
 
 # -- candidates from elsewhere (IMAP) -------------------------------------------------------

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import mailbox
 import os
+import shutil
+import signal
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
 import hostile
 import pytest
@@ -97,10 +101,89 @@ def test_links_and_devices_are_not_followed(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "link.xlsx").symlink_to(target)
+    (inbox / "loop").symlink_to(inbox)  # a folder linked inside itself
     os.mkfifo(inbox / "pipe.xlsx")
-    records = found(inbox)
-    assert code(records["link.xlsx"]) == "source.not_regular"
-    assert code(records["pipe.xlsx"]) == "source.not_regular"
+    os.mkfifo(inbox / "pipe")  # no suffix: once opened (blocking) to see if it was an mbox
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("the walk blocked on a FIFO"))
+    signal.alarm(10)
+    try:
+        records = found(inbox)
+    finally:
+        signal.alarm(0)
+    assert {name: (code(r), r.kind) for name, r in records.items()} == {
+        "link.xlsx": ("source.symlink", "ignored"),
+        "loop": ("source.symlink", "ignored"),
+        "pipe.xlsx": ("source.not_regular", "ignored"),
+        "pipe": ("source.not_regular", "ignored"),
+    }
+    assert "link.xlsx" in records["link.xlsx"].message
+
+
+def test_a_path_the_user_names_is_followed_even_when_it_is_a_symlink(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    hostile.write(elsewhere, "a.xlsx", FORM)
+    hostile.write(elsewhere, "sub/b.xlsx", FORM)
+    (elsewhere / "sub" / "back").symlink_to(elsewhere)  # inside the walk: never followed
+    (tmp_path / "inbox").symlink_to(elsewhere)
+    (tmp_path / "form.xlsx").symlink_to(elsewhere / "a.xlsx")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    (tmp_path / "circle").symlink_to(tmp_path / "circle")
+    paths = [tmp_path / n for n in ("inbox", "form.xlsx", "dangling", "circle")]
+    records = list(find_candidates(paths, LIMITS))
+    assert [(r.source, code(r)) for r in records] == [
+        (str(tmp_path / "inbox" / "a.xlsx"), "candidate"),
+        (str(tmp_path / "inbox" / "sub" / "b.xlsx"), "candidate"),
+        (str(tmp_path / "inbox" / "sub" / "back"), "source.symlink"),
+        (str(tmp_path / "form.xlsx"), "candidate"),
+        (str(tmp_path / "dangling"), "source.unreadable"),
+        (str(tmp_path / "circle"), "source.unreadable"),
+    ]
+    assert records[3].data == FORM
+    # this computer's problem, not the unit's: retried on the next run, never refused
+    assert [r.kind for r in records[4:]] == ["waiting", "waiting"]
+    assert all(str(r.source) in r.message for r in records[4:])
+
+
+def deep_folder(top: Path, length: int) -> None:
+    """Folders under `top` down to one whose absolute path is `length` characters long, made
+    relative to open folders (a path of PATH_MAX characters cannot be made otherwise)."""
+    names, left = [], length - len(str(top)) - 1
+    while left > 0:
+        size = min(250, left) if left - 250 != 1 else 249  # each name needs its "/" after it
+        names.append("d" * size)
+        left -= size + 1
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in names:
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        form = os.open("form.xlsx", os.O_WRONLY | os.O_CREAT, dir_fd=fd)
+        os.write(form, FORM)
+        os.close(form)
+    finally:
+        os.close(fd)
+
+
+def test_a_folder_that_cannot_be_looked_into_is_one_line_and_the_rest_is_found(tmp_path):
+    """A folder whose path is so long that looking for its `cur/` (is it a Maildir?) fails
+    with ENAMETOOLONG — an OSError even root gets, like a folder without permission."""
+    inbox = tmp_path / "inbox"
+    hostile.write(inbox, "a.xlsx", FORM)
+    hostile.write(inbox, "z.xlsx", FORM)
+    # 4093 characters: the folder itself can be listed, `<folder>/cur` (4097) cannot
+    deep_folder(inbox, 4093)
+    try:
+        records = list(find_candidates([inbox], LIMITS))
+    finally:
+        shutil.rmtree(inbox / ("d" * 250))
+    assert [(r.name, code(r), getattr(r, "kind", "")) for r in records] == [
+        ("a.xlsx", "candidate", ""),
+        (records[1].name, "source.unreadable", "waiting"),
+        ("z.xlsx", "candidate", ""),
+    ]
+    assert len(records[1].source) == 4093 and records[1].name.startswith("d")
 
 
 def mail(
@@ -205,3 +288,61 @@ def test_an_attachment_name_keeps_its_original_and_gets_a_safe_archive_name(tmp_
 )
 def test_safe_name(name, safe):
     assert safe_name(name) == safe
+
+
+def test_broken_mail_files_and_mail_without_attachments_each_have_their_line(tmp_path):
+    noise = bytes(range(256)) * 12  # no "From " line, no header, no blank line: not mail
+    hostile.write(tmp_path, "noise.mbox", noise)
+    hostile.write(tmp_path, "empty.mbox", b"")
+    hostile.write(tmp_path, "empty.eml", b"")
+    hostile.write(tmp_path, "noise.eml", noise)
+    letter = b"From the office of the mayor, greetings.\nPlease find the forms below.\n"
+    hostile.write(tmp_path, "letter.txt", letter)
+    hostile.write(tmp_path, "letter", letter)
+    hostile.write(tmp_path, "letter.mbox", letter)  # a From_ line of sorts, then no header
+    hostile.write(tmp_path, "reply.eml", mail([]).as_bytes())  # "will send it tomorrow"
+    records = found(tmp_path)
+    assert {name: (code(r), r.kind) for name, r in records.items()} == {
+        "noise.mbox": ("source.mail_unreadable", "refused"),
+        "empty.mbox": ("source.mail_unreadable", "refused"),
+        "empty.eml": ("source.mail_unreadable", "refused"),
+        "noise.eml": ("source.mail_unreadable", "refused"),
+        "letter.txt": ("source.not_spreadsheet", "ignored"),
+        "letter": ("source.not_spreadsheet", "ignored"),
+        "letter.mbox#1": ("source.mail_unreadable", "refused"),
+        "reply.eml": ("source.no_attachment", "ignored"),
+    }
+    assert all(name.split("#")[0] in r.message for name, r in records.items())
+
+
+def attached(encoded: bytes) -> bytes:
+    """A mail with FORM attached as 2015-Q3_辛店镇_填报表.xlsx, its base64 text replaced."""
+    raw = mail([("2015-Q3_辛店镇_填报表.xlsx", FORM, XLSX)]).as_bytes()
+    good = base64.encodebytes(FORM)
+    assert good in raw
+    return raw.replace(good, encoded)
+
+
+def wrapped(text: bytes) -> bytes:
+    return b"".join(text[i : i + 76] + b"\n" for i in range(0, len(text), 76))
+
+
+def test_a_damaged_attachment_is_refused_naming_its_mail(tmp_path):
+    text = base64.b64encode(FORM)
+    hostile.write(tmp_path, "bad.eml", attached(wrapped(text[:100] + b"!*" + text[102:])))
+    # 4n+1 characters: the email package gives up and hands back the base64 text itself
+    short = text[: len(text) // 4 * 4 - 3]
+    hostile.write(tmp_path, "short.eml", attached(wrapped(short)))
+    # spaces at line ends, as some mailers write: still the file
+    hostile.write(tmp_path, "spaces.eml", attached(wrapped(text).replace(b"\n", b" \n")))
+    # the mail cut off in the attachment, at a whole base64 line: it decodes, but is not whole
+    whole = attached(wrapped(text))
+    hostile.write(tmp_path, "cut.eml", whole[: whole.index(text[:76]) + 77 * 3])
+    records = {r.source.split("#")[0]: r for r in find_candidates([tmp_path], LIMITS)}
+    spaces = records[f"mail:{tmp_path / 'spaces.eml'}"]
+    assert isinstance(spaces, Candidate) and spaces.data == FORM
+    for mail_name in ("bad.eml", "short.eml", "cut.eml"):
+        record = records[f"mail:{tmp_path / mail_name}"]
+        assert (code(record), record.kind) == ("source.attachment_damaged", "refused"), mail_name
+        assert record.name == "2015-Q3_辛店镇_填报表.xlsx"
+        assert mail_name in record.message and record.name in record.message
