@@ -18,6 +18,12 @@ from .model import Registry
 from .texts import say
 
 NOTICE_SUFFIXES = (".txt", ".docx")
+KNOWN_OTHERS = {
+    ".pdf": "notice.pdf",
+    ".doc": "notice.doc",
+    ".wps": "notice.doc",
+    ".rtf": "notice.rtf",
+}
 
 
 class RegistryBookError(RegistryError):
@@ -32,6 +38,8 @@ class RegistryBookError(RegistryError):
 def load_registry(path: Path) -> Registry:
     """The registry in `path`: a notice, plan.json or plan.xlsx, chosen by the suffix."""
     suffix = path.suffix.lower()
+    if suffix in KNOWN_OTHERS:  # say what to do with it, as for such a file named .txt
+        raise InputError(say(KNOWN_OTHERS[suffix], file=path.name))
     if suffix not in (*NOTICE_SUFFIXES, ".json", ".xlsx"):
         raise InputError(say("registry.bad_suffix", file=path.name))
     if not path.is_file():

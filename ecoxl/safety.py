@@ -31,7 +31,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from .config import Limits
 from .findings import Finding, Severity
 from .ole2 import OLE2_MAGIC, Ole2, Ole2Error
-from .texts import say
+from .texts import megabytes, say
 
 READABLE = ("xlsx", "xlsm", "xls", "ods")  # formats `readback.read_book` accepts
 
@@ -72,7 +72,7 @@ def inspect(data: bytes, name: str, limits: Limits) -> Inspection:
     if not data:
         return Inspection("empty", (_finding(name, "file.empty"),))
     if len(data) > limits.max_file_mb * 1024 * 1024:
-        mb = f"{len(data) / 1048576:.1f}"
+        mb = megabytes(len(data))
         return Inspection("unknown", (_finding(name, "file.too_large", mb=mb),))
     if data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         return _inspect_zip(data, name, limits)
@@ -228,7 +228,7 @@ def _zip_directory_findings(infos: list, name: str, limits: Limits) -> list[Find
             return [_finding(name, "file.zip_bomb", member=info.filename, ratio=ratio)]
     total = sum(i.file_size for i in infos)
     if total > limits.max_unzipped_mb * 1048576:
-        mb = f"{total / 1048576:.0f}"
+        mb = megabytes(total)
         return [
             _finding(name, "file.too_large_unzipped", mb=mb, limit=f"{limits.max_unzipped_mb:g}")
         ]

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 from .config import Limits
-from .texts import say
+from .texts import megabytes, say
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xlsb")  # .xlsb: refused later
 ARCHIVE_SUFFIXES = (".zip", ".rar", ".7z", ".gz")
@@ -538,5 +538,5 @@ def _skip(name: str, source: str, code: str, kind: SkipKind, **values: object) -
 
 
 def _too_large(name: str, source: str, size: int, cap: int) -> Skipped:
-    mb, limit = f"{size / 1048576:.1f}", f"{cap / 1048576:g}"
+    mb, limit = megabytes(size), f"{cap / 1048576:.4g}"
     return _skip(name, source, "source.too_large", "refused", mb=mb, limit=limit)

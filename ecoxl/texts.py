@@ -11,6 +11,7 @@ Use `say(key, **values)`; keys are stable and tests never compare wording.
 from __future__ import annotations
 
 import errno
+import math
 
 # 进展状态: the list a unit chooses from in the form, and what each word means.
 STATUSES: dict[str, str] = {
@@ -543,6 +544,12 @@ def inner_quotes(text: str) -> str:
         else:
             out.append({"“": "‘", "”": "’"}.get(char, char))
     return "".join(out)
+
+
+def megabytes(size: float) -> str:
+    """A size in MB for a message, rounded up to 0.1 MB: a file over a limit never shows as
+    being at it (20.1 MB, not 20.0 MB, against a 20 MB limit)."""
+    return f"{math.ceil(size / 104857.6) / 10:g}"
 
 
 def os_reason(exc: OSError) -> str:

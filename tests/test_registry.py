@@ -16,6 +16,7 @@ from ecoxl.registry import RegistryBookError, load_registry, save_registry
 from ecoxl.registry_read import match_names, read_registry_book
 from ecoxl.registry_sheets import GUIDE_SHEET, TABLES, format_changes, parse_changes
 from ecoxl.sheet_table import display_width
+from ecoxl.texts import say
 
 # Rows of the small registry in 指标 (goals first, then by task) and columns by header.
 ROW = {"G-1": 2, "G-2": 3, "G-3": 4, "1-1": 5, "1-2": 6, "2-1": 7, "2-2": 8, "3-1": 9, "3-2": 10}
@@ -399,3 +400,12 @@ def test_a_registry_that_is_not_one_says_why_in_chinese(tmp_path, name, content,
     message = str(caught.value)
     assert message.startswith(name) and said in message
     assert not any(word in message for word in ("Error", "zip", "Expecting", "list"))
+
+
+@pytest.mark.parametrize(("name", "key"), [("通知.pdf", "notice.pdf"), ("通知.DOC", "notice.doc")])
+def test_a_pdf_or_doc_notice_says_how_to_convert_it(tmp_path, name, key):
+    path = tmp_path / name
+    path.write_bytes(b"anything")
+    with pytest.raises(InputError) as caught:
+        load_registry(path)
+    assert str(caught.value) == say(key, file=name)

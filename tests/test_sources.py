@@ -94,6 +94,8 @@ def test_a_file_over_the_size_cap_is_not_read(tmp_path):
     hostile.write(tmp_path, "big.xlsx", b"x" * 200_000)
     record = found(tmp_path, limits=Limits(max_file_mb=0.1))["big.xlsx"]
     assert (code(record), record.kind) == ("source.too_large", "refused")
+    # 0.19 MB rounds up, never down to the limit; the limit as configured
+    assert "0.2 MB" in record.message and "0.1 MB" in record.message
 
 
 def test_links_and_devices_are_not_followed(tmp_path):
