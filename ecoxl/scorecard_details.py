@@ -141,4 +141,6 @@ def write_problems(book: Book, problems: list[tuple[str, Finding]]) -> Table:
         table.text(i, "code", f.code)
     colours = {"red": say("scorecard.severity.error"), "amber": say("scorecard.severity.warning")}
     book.colour_by_label(table.sheet, table.area("severity"), table.cell(0, "severity"), colours)
+    table.define("问题单位", "unit")  # 单位!问题数 counts its errors here
+    table.define("问题级别", "severity")
     return table

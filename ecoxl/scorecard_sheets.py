@@ -235,6 +235,7 @@ def write_units(book: Book, tasks: Table) -> Table:
     table = Table(book, UNITS, "单位得分与排名", UNIT_COLS, len(units))
     states = state_labels()
     row_of = {t.number: i for i, t in enumerate(book.card.tasks)}
+    error = text_constant(say("scorecard.severity.error"))  # 问题数: its file's errors on 问题
     for i, u in enumerate(units):
         c = {k: table.cell(i, k) for k in table.index}
         table.text(i, "name", u.name)
@@ -255,7 +256,8 @@ def write_units(book: Book, tasks: Table) -> Table:
         counted = f"OR({c['state']}={on_time},{c['state']}={late})"
         table.formula(i, "score", f"=IF({counted},{_score_formula(u, c)},0)", u.score)
         table.formula(i, "rank", f"=SUMPRODUCT((单位得分>{c['score']})*1)+1", u.rank)
-        table.number(i, "problems", u.problem_count)
+        errors = f"=COUNTIFS(问题单位,{c['name']},问题级别,{error})"
+        table.formula(i, "problems", errors, u.problem_count)
         table.formula(i, "key", f"={c['score']}-{i}*{SCORE_STEP:.0E}", u.key)
         table.formula(i, "order", f"=RANK({c['key']},单位排序键)", u.order)
     names = {

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_NOTICE
+from test_scorecard_libreoffice import disagreements, errors, recalculate
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ecoxl import demo, layout, simulate
@@ -250,6 +251,18 @@ def test_the_problem_list_names_each_mistake_by_cell(run, ws):
 
 
 # -- scorecard -------------------------------------------------------------------------------
+
+
+def test_libreoffice_recalculates_the_demo_scorecard_to_its_stored_results(
+    run, ws, soffice, tmp_path
+):
+    """The workbook leaders get from the demo (real returns: late, rejected, missing, an
+    .xls, a sorted form) computes in LibreOffice to exactly what ecoxl stored."""
+    path = ws.scorecard_path(demo.PERIOD)
+    recalculated = recalculate(path, tmp_path)
+    count, wrong = disagreements(path, recalculated)
+    assert count > 1000 and wrong == []
+    assert errors(recalculated) == []
 
 
 def test_the_overview_headline_matches_scoring(run, ws):
