@@ -33,7 +33,7 @@ from .findings import Finding
 from .ledger import Ledger, Submission, SubmissionRecord, now
 from .model import Registry
 from .period import Period, chinese_time
-from .problems import ProblemLine, write_problems
+from .problems import ProblemLine, standing, write_problems
 from .sources import Candidate, Skipped
 from .status import text_table
 from .texts import say
@@ -400,28 +400,17 @@ class _Run:
 def period_problems(
     ledger: Ledger, result: CollectResult, expected: str | None
 ) -> dict[str, list[ProblemLine]]:
-    """Per period: the problems of each unit's current submission (what still stands), plus
-    what this run found besides (files of no unit, refused files, duplicates from another
-    sender, a rejected file newer than its unit's accepted one). A file older than its
-    unit's current submission is history, not a problem. A candidate of no period goes to
-    every list."""
+    """Per period: what still stands (`problems.standing`), plus what this run found about
+    files that never became a submission (refused files, the same bytes from another
+    sender). A candidate of no period goes to every list."""
     periods = [expected] if expected else sorted({h.period for h in result.handled if h.period})
     lists: dict[str, list[ProblemLine]] = {}
     for period in periods or [NO_PERIOD]:
-        current = ledger.current(period) if period != NO_PERIOD else {}
-        shown = {record.id for record in current.values()}
-        lines = [ProblemLine(unit, f) for unit, r in current.items() for f in ledger.problems(r.id)]
+        lines = standing(ledger, period) if period != NO_PERIOD else []
         for handled in result.handled:
-            if handled.period not in (period, None):
-                continue
-            unit = handled.unit or ""
-            held = current.get(unit)
-            superseded = held is not None and handled.received_at <= held.submission.received_at
-            if handled.submission_id not in shown and handled.submission_id and not superseded:
-                shown.add(handled.submission_id)
-                lines += [ProblemLine(unit, f) for f in ledger.problems(handled.submission_id)]
-            if handled.submission_id is None or handled.outcome == "duplicate":
-                lines += [ProblemLine(unit, f) for f in handled.findings]
+            intake = handled.submission_id is None or handled.outcome == "duplicate"
+            if intake and handled.period in (period, None):
+                lines += [ProblemLine(handled.unit or "", f) for f in handled.findings]
         if lines or period != NO_PERIOD:
             lists[period] = sorted(lines, key=lambda line: line.sort_key)
     return lists

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .atomic import atomic_target
 from .findings import Finding
+from .ledger import Ledger
 from .texts import MESSAGES, say
 from .xlsx import new_workbook
 
@@ -29,6 +30,22 @@ class ProblemLine:
     def sort_key(self) -> tuple:
         f = self.finding
         return (self.unit == "", self.unit, f.file, SEVERITY_ORDER.get(f.severity, 2), f.cell or "")
+
+
+def standing(ledger: Ledger, period: str) -> list[ProblemLine]:
+    """What still stands for `period`, from the ledger alone: the problems of each unit's
+    current submission (its accepted one, or else its newest rejection), of a rejected file
+    newer than that (the unit's fix that failed), and of files no unit could be found for.
+    An older file is history. Both the problem list and the scorecard's 问题 sheet use it."""
+    current = ledger.current(period)
+    lines = []
+    for record in reversed(ledger.submissions(period)):  # oldest first, as they came in
+        unit = record.submission.unit or ""
+        held = current.get(unit)
+        newer = held is not None and record.submission.received_at > held.submission.received_at
+        if held is None or record.id == held.id or newer:
+            lines += [ProblemLine(unit, f) for f in ledger.problems(record.id)]
+    return lines
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from .findings import Finding
 from .ledger import Ledger
 from .model import Registry
 from .period import Period
+from .problems import standing
 from .registry import load_registry
 from .scorecard_book import Book
 from .scorecard_details import write_details, write_problems
@@ -125,18 +126,9 @@ def forms_sent(ledger: Ledger, period: Period) -> int:
 
 
 def read_problems(ledger: Ledger, period: Period) -> list[tuple[str, Finding]]:
-    """What still stands for the period, as `collect` lists it: the problems of each unit's
-    current submission (its accepted one, or else its newest rejection; a fixed rejection is
-    history), of the period's files no unit could be found for, and of files that never
-    became a submission (of this period, or of none)."""
-    current = ledger.current(period.code)
-    records = [*current.values()]
-    records += [r for r in ledger.submissions(period.code) if not r.submission.unit]
-    lines = [
-        (record.submission.unit or "", finding)
-        for record in records
-        for finding in ledger.problems(record.id)
-    ]
+    """What still stands for the period (`problems.standing`, as the problem list has it),
+    then the findings about files that never became a submission, of this period or of none."""
+    lines = [(line.unit, line.finding) for line in standing(ledger, period.code)]
     return lines + [("", finding) for finding in ledger.intake_problems(period.code)]
 
 

@@ -248,6 +248,16 @@ def test_the_problem_list_names_each_mistake_by_cell(run, ws):
             "signature.missing",
         )
     }
+    # the scorecard's 问题 sheet is the same list (problems.standing)
+    shown = openpyxl.load_workbook(ws.scorecard_path(demo.PERIOD), read_only=True)["问题"]
+    headers = next(shown.iter_rows(min_row=2, max_row=2, values_only=True))
+    at = {key: headers.index(say(f"problems.col.{key}")) for key in ("unit", "cell", "code")}
+    on_scorecard = {
+        (row[at["unit"]] or "", row[at["cell"]] or "", row[at["code"]])
+        for row in shown.iter_rows(min_row=3, values_only=True)
+        if row[at["code"]]
+    }
+    assert on_scorecard == {(line[1] or "", line[3] or "", line[4]) for line in lines}
 
 
 # -- scorecard -------------------------------------------------------------------------------

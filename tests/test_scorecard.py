@@ -434,6 +434,11 @@ def test_problems_sheet_lists_what_still_stands_for_the_period(tmp_path):
                 [finding("nobody", None, "identity.unknown_unit")],
             ),
             (submission("q4", "市林业局", "accepted", 5, "2015-Q4"), []),
+            (submission("ok", "市环保局", "accepted", 6), []),
+            (
+                submission("fix-failed", "市环保局", "rejected", 7),  # newer than its accepted one
+                [finding("fix-failed", "I10", "value.not_number")],
+            ),
         ]:
             ledger.record_submission(sub, [], problems, size=1, archive_path="")
         ledger.log_intake(
@@ -446,6 +451,7 @@ def test_problems_sheet_lists_what_still_stands_for_the_period(tmp_path):
     assert shown == [
         ("市林业局", "only-bad.xlsx", "I8", "status.invalid"),
         ("", "nobody.xlsx", None, "identity.unknown_unit"),
+        ("市环保局", "fix-failed.xlsx", "I10", "value.not_number"),
         ("", "x.xlsx", None, "file.not_spreadsheet"),
     ]
 
