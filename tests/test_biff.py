@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import random
 import struct
-import time
 from datetime import date
 
 import fill
@@ -105,10 +104,8 @@ def test_every_sheet_of_every_real_world_xls_is_read_without_raising(realworld):
     assert len(files) > 30
     for path in files:
         data = path.read_bytes()
-        started = time.monotonic()
         for sheet in [*_sheet_names(data), "Sheet1", "填报表"]:
             assert isinstance(xls_formulas(data, sheet), dict), path.name
-        assert time.monotonic() - started < 2, path.name
 
 
 def test_real_world_formula_cells_are_found(realworld):
@@ -226,12 +223,10 @@ def test_a_sheet_offset_outside_or_not_at_a_bof_gives_nothing(offset):
     assert stream_formulas(pointing_at(STREAM, offset), "说明") == {}
 
 
-def test_zero_length_records_end_after_the_cap_quickly():
+def test_zero_length_records_end_the_walk_at_the_cap():
     filler = record(0) * (MAX_RECORDS + 1)
     stream = workbook({"填报表": [formula(1, 1), filler, formula(2, 2)]})
-    started = time.monotonic()
     assert set(stream_formulas(stream, "填报表")) == {(1, 1)}  # the walk stopped in the filler
-    assert time.monotonic() - started < 5
 
 
 def test_damaged_records_are_skipped_or_end_the_search():

@@ -4,7 +4,6 @@ ReturnedBook or a one-line reason, in bounded time and memory, and the test proc
 from __future__ import annotations
 
 import resource
-import time
 
 from ecoxl.config import Limits
 from ecoxl.readback import ReadFailure, ReturnedBook, read_many
@@ -26,9 +25,7 @@ def test_the_whole_corpus_is_read_or_refused(realworld):
     candidates = [r for r in records if isinstance(r, Candidate)]
     assert sorted(c.name for c in candidates) == spreadsheets
 
-    started = time.monotonic()
     results = dict((item.name, result) for item, result in read_many(candidates, LIMITS))
-    assert time.monotonic() - started < 600
     assert sorted(results) == spreadsheets
 
     for name, result in results.items():
