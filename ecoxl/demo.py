@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
 
 import python_calamine
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -36,6 +35,7 @@ from .exceptions import InputError, WorkspaceError
 from .forms import form_file_name, forms_run, safe_file_name
 from .init import init_workspace
 from .layout import expected_rows
+from .ledger import ReturnState
 from .libreoffice import convert, find_soffice
 from .model import Indicator, Registry
 from .period import Period
@@ -143,7 +143,7 @@ ARTEFACTS = (
     MARKER,
 )
 
-Outcome = Literal["on_time", "late", "rejected", "missing"]
+Outcome = ReturnState  # what each simulated unit will turn out to be
 Step = Callable[[str], None]
 
 
@@ -189,7 +189,7 @@ def plan_returns(registry: Registry, period: Period, *, xls: bool = True) -> lis
         # office hours in this computer's zone, as the mail client or file system records them
         received = datetime.combine(DEADLINE + timedelta(days=days), moment).astimezone()
         name = RENAMED.get(unit) or RESAVED_AS_XLS.get(unit) or form_file_name(period, unit)
-        outcome: Outcome = "late" if late else "on_time"
+        outcome: Outcome = "late" if late else "received"
         plan.append(
             Planned(
                 unit,
@@ -384,7 +384,7 @@ def _returns_step(ws: Workspace, result: DemoResult, soffice: bool) -> None:
         indent=INDENT,
         count=len(result.returns),
         mails=sum(p.by_mail for p in sent),
-        on_time=len(result.planned("on_time")),
+        on_time=len(result.planned("received")),
         late=len(result.planned("late")),
         late_units=units(result.planned("late")),
         missing=len(result.planned("missing")),

@@ -14,9 +14,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 from pathlib import Path
+from typing import Literal
 
 from .exceptions import LedgerError
 from .findings import Finding
@@ -136,6 +137,21 @@ class Submission:
     filled_by: str = ""
     phone: str = ""
     fill_date: str = ""
+
+
+ReturnState = Literal["received", "late", "rejected", "missing"]
+
+
+def return_state(record: SubmissionRecord | None, deadline: date) -> ReturnState:
+    """A unit's return for a period, from its current record (`Ledger.current`): missing
+    (nothing), rejected (only rejected files so far), late (its accepted file arrived after
+    the deadline's day) or received. `status` and the scorecard both say it this way."""
+    if record is None:
+        return "missing"
+    if not record.current:
+        return "rejected"
+    late = date.fromisoformat(record.submission.received_at[:10]) > deadline
+    return "late" if late else "received"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from .atomic import atomic_target
 from .config import Scoring
 from .findings import Finding
-from .ledger import Ledger
+from .ledger import Ledger, return_state
 from .model import Registry
 from .period import Period
 from .problems import standing
@@ -28,7 +28,7 @@ from .scorecard_details import write_details, write_problems
 from .scorecard_overview import write_overview, write_rules
 from .scorecard_sheets import write_indicators, write_tasks, write_units
 from .scoring import compute
-from .scoring_results import Card, ReturnState, UnitReturn
+from .scoring_results import Card, UnitReturn
 from .texts import say
 from .workspace import Workspace
 
@@ -82,16 +82,12 @@ def read_returns(
     returns = {}
     for unit in registry.reporting_units():
         record = current.get(unit)
+        state = return_state(record, deadline)
         if record is None:
-            returns[unit] = UnitReturn(unit, "missing")
+            returns[unit] = UnitReturn(unit, state)
             continue
         sub = record.submission
-        state: ReturnState = "rejected"
-        rows = ()
-        if record.current:
-            late = date.fromisoformat(sub.received_at[:10]) > deadline
-            state = "late" if late else "on_time"
-            rows = tuple(ledger.rows(record.id))
+        rows = tuple(ledger.rows(record.id)) if record.current else ()
         returns[unit] = UnitReturn(
             unit=unit,
             state=state,

@@ -180,12 +180,12 @@ def light_labels() -> dict[str, str]:
 
 
 def state_labels() -> dict[str, str]:
-    states = ("on_time", "late", "rejected", "missing")
+    states = ("received", "late", "rejected", "missing")
     return {state: say(f"scorecard.state.{state}") for state in states}
 
 
 # The colour each return state shows in.
-STATE_COLOURS = {"on_time": "green", "late": "amber", "rejected": "red", "missing": "grey"}
+STATE_COLOURS = {"received": "green", "late": "amber", "rejected": "red", "missing": "grey"}
 
 
 class Table:

@@ -104,7 +104,7 @@ def _returns(book: Book, sheet: Worksheet, row: int) -> str:
     big, pct = fmt["big"], fmt["big_pct"]
     sheet.write_formula(r, 0, f"={cell['已报送']}+{cell['被退回']}+{cell['未报送']}", big, h.units)
     sheet.write_number(r, 1, h.forms_sent, big)
-    sheet.write_formula(r, 2, "=" + count("on_time", "late"), big, h.returned)
+    sheet.write_formula(r, 2, "=" + count("received", "late"), big, h.returned)
     sheet.write_formula(r, 3, "=" + count("late"), big, h.late)
     sheet.write_formula(r, 4, "=" + count("rejected"), big, h.rejected)
     sheet.write_formula(r, 5, "=" + count("missing"), big, h.missing)

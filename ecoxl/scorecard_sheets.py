@@ -252,8 +252,8 @@ def write_units(book: Book, tasks: Table) -> Table:
             table.number(i, "support_part", None)
         else:
             table.formula(i, "support_part", _support_formula(u, c), u.support_part)
-        on_time, late = text_constant(states["on_time"]), text_constant(states["late"])
-        counted = f"OR({c['state']}={on_time},{c['state']}={late})"
+        received, late = text_constant(states["received"]), text_constant(states["late"])
+        counted = f"OR({c['state']}={received},{c['state']}={late})"
         table.formula(i, "score", f"=IF({counted},{_score_formula(u, c)},0)", u.score)
         table.formula(i, "rank", f"=SUMPRODUCT((单位得分>{c['score']})*1)+1", u.rank)
         errors = f"=COUNTIFS(问题单位,{c['name']},问题级别,{error})"

@@ -315,7 +315,7 @@ def _category(label: str, tasks: list[TaskResult]) -> CategoryResult:
 
 def _headline(units: list[UnitResult], tasks: list[TaskResult], forms_sent: int) -> Headline:
     late = sum(u.state == "late" for u in units)
-    returned = sum(u.state == "on_time" for u in units) + late
+    returned = sum(u.state == "received" for u in units) + late
     return Headline(
         units=len(units),
         forms_sent=forms_sent,

@@ -12,11 +12,10 @@ from math import fsum
 from typing import Literal
 
 from .config import Scoring
-from .ledger import ReportedRow
+from .ledger import ReportedRow, ReturnState
 from .model import Indicator, Role
 from .period import Period
 
-ReturnState = Literal["on_time", "late", "rejected", "missing"]
 Light = Literal["green", "amber", "red", "grey"]
 RateKind = Literal["up", "down", "range_up", "range_down"]
 
@@ -40,7 +39,7 @@ class UnitReturn:
     @property
     def scored(self) -> bool:
         """A return counts when it is accepted (on time or late); otherwise the unit scores 0."""
-        return self.state in ("on_time", "late")
+        return self.state in ("received", "late")
 
 
 @dataclass(frozen=True, slots=True)

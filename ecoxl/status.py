@@ -12,16 +12,14 @@ import json
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Literal
 
-from .ledger import Ledger, SubmissionRecord
+from .ledger import Ledger, ReturnState, SubmissionRecord, return_state
 from .model import Registry
 from .period import Period
 from .texts import say
 from .workspace import Workspace
 
-State = Literal["received", "late", "rejected", "missing"]
-STATES: tuple[State, ...] = ("received", "late", "rejected", "missing")
+STATES: tuple[ReturnState, ...] = ("received", "late", "rejected", "missing")
 SHORT_SHA = 12  # characters of the SHA-256 shown in the terminal table
 
 
@@ -30,7 +28,7 @@ class UnitStatus:
     """One line of `ecoxl status` (and one object of `--json`)."""
 
     unit: str
-    state: State
+    state: ReturnState
     file: str = ""
     sha256: str = ""
     problems: int = 0  # errors in the submission shown (what got it rejected)
@@ -45,7 +43,7 @@ class StatusReport:
     deadline: date
     units: list[UnitStatus]
 
-    def count(self, state: State) -> int:
+    def count(self, state: ReturnState) -> int:
         return sum(1 for u in self.units if u.state == state)
 
     def to_json(self) -> str:
@@ -89,15 +87,10 @@ def unit_statuses(
 def _status(
     unit: str, record: SubmissionRecord | None, ledger: Ledger, deadline: date
 ) -> UnitStatus:
+    state = return_state(record, deadline)
     if record is None:
-        return UnitStatus(unit, "missing")
+        return UnitStatus(unit, state)
     sub = record.submission
-    if not record.current:
-        state: State = "rejected"
-    elif date.fromisoformat(sub.received_at[:10]) > deadline:
-        state = "late"
-    else:
-        state = "received"
     warnings = sum(1 for f in ledger.problems(record.id) if f.severity == "warning")
     return UnitStatus(
         unit=unit,

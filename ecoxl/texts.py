@@ -241,7 +241,7 @@ MESSAGES: dict[str, str] = {
     "scorecard.light.amber": "略低于序时进度",
     "scorecard.light.red": "滞后",
     "scorecard.light.grey": "未报送",
-    "scorecard.state.on_time": "按时报送",
+    "scorecard.state.received": "按时报送",
     "scorecard.state.late": "逾期报送",
     "scorecard.state.rejected": "被退回",
     "scorecard.state.missing": "未报送",

@@ -37,7 +37,6 @@ from ecoxl.texts import STATUSES, say
 from ecoxl.workspace import Workspace
 
 Q3 = Period.parse(demo.PERIOD)
-STATE_OF = {"on_time": "received", "late": "late", "rejected": "rejected", "missing": "missing"}
 MISTAKE_CODES = {"value.not_number", "status.invalid", "problems.missing"}
 
 
@@ -85,7 +84,7 @@ def test_without_libreoffice_the_xls_unit_sends_nothing(registry):
     with_xls = {p.unit: p for p in demo.plan_returns(registry, Q3)}
     without = {p.unit: p for p in demo.plan_returns(registry, Q3, xls=False)}
     for unit in demo.RESAVED_AS_XLS:
-        assert with_xls[unit].xls and with_xls[unit].outcome == "on_time"
+        assert with_xls[unit].xls and with_xls[unit].outcome == "received"
         assert without[unit].outcome == "missing"
     assert {u: p for u, p in without.items() if u not in demo.RESAVED_AS_XLS} == {
         u: p for u, p in with_xls.items() if u not in demo.RESAVED_AS_XLS
@@ -202,9 +201,7 @@ def test_sorted_rows_are_matched_by_key(run, ws):
 
 def test_the_ledger_matches_the_plan(run, ws):
     report = status(ws, demo.PERIOD)
-    assert {u.unit: u.state for u in report.units} == {
-        p.unit: STATE_OF[p.outcome] for p in run.plan
-    }
+    assert {u.unit: u.state for u in report.units} == {p.unit: p.outcome for p in run.plan}
     assert report.count("late") == len(demo.LATE) + len(demo.LATE_BY_MAIL) == 3
     assert report.count("rejected") == len(demo.WITH_MISTAKES) == 1
     assert report.count("missing") >= len(demo.MISSING) == 4  # 5 without LibreOffice
@@ -292,7 +289,7 @@ def test_the_overview_headline_matches_scoring(run, ws):
     shown = dict(zip(cells[header], cells[header + 1], strict=False))
     assert shown["应报送单位"] == h.units == 45
     assert shown["已发送表格"] == h.forms_sent == 43
-    assert shown["已报送"] == h.returned == len(run.planned("on_time", "late"))
+    assert shown["已报送"] == h.returned == len(run.planned("received", "late"))
     assert shown["其中逾期"] == h.late == len(run.planned("late"))
     assert shown["被退回"] == h.rejected == 1
     assert shown["未报送"] == h.missing == len(run.planned("missing"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 
 from ecoxl.findings import Finding
-from ecoxl.ledger import Ledger, ReportedRow, Submission
+from ecoxl.ledger import Ledger, ReportedRow, Submission, return_state
 
 
 def _submission(sha: str, unit: str, received: str, state: str = "accepted") -> Submission:
@@ -116,3 +117,19 @@ def test_imap_validities_are_per_mailbox(tmp_path):
         ledger.record_imap("报表", 3, 5)
         assert ledger.imap_validities("INBOX") == {7, 9}
         assert ledger.imap_validities("其他") == set()
+
+
+def test_return_state_by_the_deadlines_day(tmp_path):
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for sha, unit, received, state in [
+            ("a", "甲", "2015-10-10T23:59:00", "accepted"),  # on the deadline's day
+            ("b", "乙", "2015-10-11T00:01:00", "accepted"),
+            ("c", "丙", "2015-10-01T09:00:00", "rejected"),
+        ]:
+            ledger.record_submission(
+                _submission(sha, unit, received, state), [], [], size=1, archive_path=""
+            )
+        current = ledger.current("2015-Q3")
+    deadline = date(2015, 10, 10)
+    states = {u: return_state(current.get(u), deadline) for u in ("甲", "乙", "丙", "丁")}
+    assert states == {"甲": "received", "乙": "late", "丙": "rejected", "丁": "missing"}

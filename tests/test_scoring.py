@@ -121,7 +121,7 @@ def example_returns() -> dict[str, UnitReturn]:
     return {
         unit: UnitReturn(
             unit,
-            "late" if unit == "市环保局" else "on_time",
+            "late" if unit == "市环保局" else "received",
             RECEIVED[unit],
             f"{unit}.xlsx",
             rows=tuple(rows[unit]),
@@ -333,7 +333,7 @@ def test_the_json_form_carries_every_indicator_task_and_unit():
     assert [i["row_key"] for i in data["indicators"]] == ["1-1", "1-2", "2-1", "2-2", "3-0"]
     assert data["units"][0] == {
         "name": "市林业局",
-        "state": "on_time",
+        "state": "received",
         "received_at": "2015-10-08T09:00:00",
         "led": [1],
         "supported": [2],
