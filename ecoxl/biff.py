@@ -107,6 +107,14 @@ def _codec(codepage: int) -> str:
         return "latin-1"
 
 
+def has_filepass(stream: bytes) -> bool:
+    """A FILEPASS record in the workbook globals: the .xls is password-protected."""
+    for kind, _, _ in _records(stream, 0):
+        if kind in (FILEPASS, EOF):
+            return kind == FILEPASS
+    return False
+
+
 def _records(stream: bytes, at: int) -> Iterator[tuple[int, int, int]]:
     """(type, body offset, body length) of each record from `at`: at most MAX_RECORDS, and
     none past the end (a length running past it ends the walk; each record moves ≥ 4 bytes)."""

@@ -41,8 +41,8 @@ from .model import Indicator, Registry
 from .period import Period
 from .registry import load_registry
 from .scorecard import Scorecard, make_scorecard
-from .status import StatusReport, display_width, status
-from .texts import say
+from .status import StatusReport, status
+from .texts import display_width, say
 from .transport import SendReport, send
 from .workspace import CONFIG_NAME, Workspace
 

@@ -25,8 +25,8 @@ from .registry_sheets import (
     UNITS,
     format_changes,
 )
-from .sheet_table import Styles, display_width, join_names, print_setup, write_table
-from .texts import COMBINE_RULES, DIRECTIONS, REGISTRY_GUIDE, UNIT_KINDS, say
+from .sheet_table import Styles, join_names, print_setup, write_table
+from .texts import COMBINE_RULES, DIRECTIONS, REGISTRY_GUIDE, UNIT_KINDS, display_width, say
 from .xlsx import new_workbook
 
 GUIDE_LINE_HEIGHT = 16  # points per line of the guide's text

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from .biff import has_filepass
 from .config import Limits
 from .findings import Finding, Severity
 from .ole2 import OLE2_MAGIC, Ole2, Ole2Error
@@ -530,8 +531,6 @@ def _repeat(tag: bytes) -> int:
 
 
 XLS_STREAMS = ("Workbook", "Book")
-FILEPASS = 0x002F
-BIFF_EOF = 0x000A
 
 
 def _inspect_ole2(data: bytes, name: str) -> Inspection:
@@ -550,24 +549,11 @@ def _inspect_ole2(data: bytes, name: str) -> Inspection:
                 else "ole2"
             )
             return Inspection(kind, (_not_spreadsheet(name, kind),))
-        if _biff_has_filepass(ole.read(book, 16384)):
+        if has_filepass(ole.read(book, 16384)):
             return Inspection("xls", (_finding(name, "file.encrypted"),))
     except (Ole2Error, struct.error, IndexError):
         return Inspection("ole2", (_finding(name, "file.corrupt"),))
     return Inspection("xls", ())
-
-
-def _biff_has_filepass(stream: bytes) -> bool:
-    """A FILEPASS record in the workbook globals means the .xls is password-protected."""
-    offset = 0
-    while offset + 4 <= len(stream):
-        kind, length = struct.unpack_from("<HH", stream, offset)
-        if kind == FILEPASS:
-            return True
-        if kind == BIFF_EOF:
-            return False
-        offset += 4 + length
-    return False
 
 
 # -- findings ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .exceptions import InputError
 from .findings import Finding, Severity
-from .texts import os_reason, say
+from .texts import display_width, os_reason, say
 
 Kind = Literal["text", "long", "number", "int", "choice", "email"]
 
@@ -149,12 +149,6 @@ def wrapped_lines(spec: TableSpec, values: Sequence[object]) -> int:
             if column.kind == "long" and column.grow
         ]
     )
-
-
-def display_width(value: object) -> int:
-    """Characters as Excel's column width counts them: a Chinese character is two."""
-    text = "" if value is None else str(value)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _style(styles: Styles, column: TableColumn) -> object:

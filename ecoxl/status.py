@@ -9,14 +9,13 @@ contract documented in docs/LEDGER.md.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
 
 from .ledger import Ledger, ReturnState, SubmissionRecord, return_state
 from .model import Registry
 from .period import Period
-from .texts import say
+from .texts import display_width, say
 from .workspace import Workspace
 
 STATES: tuple[ReturnState, ...] = ("received", "late", "rejected", "missing")
@@ -117,11 +116,6 @@ def status(ws: Workspace, period: str | None = None) -> StatusReport:
 
 
 # -- a plain-text table that lines up Chinese text ----------------------------------------------
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def text_table(headers: list[str], rows: list[list[str]]) -> str:

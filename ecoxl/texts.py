@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import math
+import unicodedata
 
 # 进展状态: the list a unit chooses from in the form, and what each word means.
 STATUSES: dict[str, str] = {
@@ -544,6 +545,13 @@ def inner_quotes(text: str) -> str:
         else:
             out.append({"“": "‘", "”": "’"}.get(char, char))
     return "".join(out)
+
+
+def display_width(value: object) -> int:
+    """Columns `value` takes in a terminal or as Excel counts a column's width: a Chinese
+    character is two."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def megabytes(size: float) -> str:

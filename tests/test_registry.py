@@ -15,8 +15,7 @@ from ecoxl.model import Change, Unit
 from ecoxl.registry import RegistryBookError, load_registry, save_registry
 from ecoxl.registry_read import match_names, read_registry_book
 from ecoxl.registry_sheets import GUIDE_SHEET, TABLES, format_changes, parse_changes
-from ecoxl.sheet_table import display_width
-from ecoxl.texts import say
+from ecoxl.texts import display_width, say
 
 # Rows of the small registry in 指标 (goals first, then by task) and columns by header.
 ROW = {"G-1": 2, "G-2": 3, "G-3": 4, "1-1": 5, "1-2": 6, "2-1": 7, "2-2": 8, "3-1": 9, "3-2": 10}
