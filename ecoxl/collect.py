@@ -48,7 +48,7 @@ SKIP_OUTCOMES: dict[str, Outcome] = {
     "waiting": "waiting",
     "refused": "rejected",
 }
-NO_PERIOD = "未知期次"  # the problem list's name when nothing tells the period
+NO_PERIOD = say("problems.no_period")  # the problem list's name when nothing tells the period
 ARCHIVE_THREADS = 1  # measured: more threads cost more CPU for no fewer fsyncs
 ARCHIVE_AHEAD = 64  # originals being archived before recording waits for the oldest
 READERS = max(1, min(2, os.cpu_count() or 1))  # reader workers: where it pays, both cores

@@ -65,13 +65,14 @@ class Period:
     @property
     def label(self) -> str:
         """The period in words, for titles and file names: 2015年第3季度."""
-        if self.first_month == 1 and self.last_month == 12:
-            return f"{self.year}年全年"
-        if self.last_month - self.first_month == 2:
-            return f"{self.year}年第{self.last_month // 3}季度"
-        if self.last_month - self.first_month == 5:
-            return f"{self.year}年{'上' if self.last_month == 6 else '下'}半年"
-        return f"{self.year}年{self.last_month}月"
+        year, last = self.year, self.last_month
+        if self.first_month == 1 and last == 12:
+            return say("period.label.year", year=year)
+        if last - self.first_month == 2:
+            return say("period.label.quarter", year=year, quarter=last // 3)
+        if last - self.first_month == 5:
+            return say(f"period.label.half{last // 6}", year=year)
+        return say("period.label.month", year=year, month=last)
 
     def __str__(self) -> str:
         return self.code
@@ -79,7 +80,7 @@ class Period:
 
 def chinese_date(day: date) -> str:
     """`2015-10-08` → `2015年10月8日`."""
-    return f"{day.year}年{day.month}月{day.day}日"
+    return say("period.date", year=day.year, month=day.month, day=day.day)
 
 
 def chinese_time(iso: str) -> str:

@@ -49,6 +49,14 @@ REGISTRY_GUIDE: tuple[str, ...] = (
 MESSAGES: dict[str, str] = {
     # -- command line (cli.py) -----------------------------------------------
     "cli.error": "错误：{message}",
+    # -- periods and dates (period.py) -----------------------------------------
+    "period.label.year": "{year}年全年",
+    "period.label.quarter": "{year}年第{quarter}季度",
+    "period.label.half1": "{year}年上半年",
+    "period.label.half2": "{year}年下半年",
+    "period.label.month": "{year}年{month}月",
+    "period.date": "{year}年{month}月{day}日",
+    "problems.no_period": "未知期次",
     "cli.internal": "内部错误（{error}）；请用 --debug 重新运行并把输出发给维护人员",
     "cli.usage.hint": "用法见 {command} --help",
     "cli.docs": "帮助中提到的 docs/*.md 说明文档在：{path}",
@@ -62,6 +70,7 @@ MESSAGES: dict[str, str] = {
     "cli.usage.needs_value": "选项 {name} 后面要写一个值",
     "cli.usage.extra": "多余的参数：{args}",
     "cli.usage.other": "{name} 用法不对（{detail}）",
+    "cli.usage.command": "命令",
     "cli.os_error": "无法读写“{path}”：{reason}",
     "cli.os_error.nopath": "读写文件时出错：{reason}",
     "cli.ledger_damaged": "台账数据库已损坏或无法读取（{reason}）：请用备份的 ledger.sqlite 替换后重试",
