@@ -111,7 +111,9 @@ def _usage_message(exc: click.UsageError) -> str:
     extra = re.match(r"Got unexpected extra arguments? \((.*)\)", exc.message)
     if extra:
         return say("cli.usage.extra", args=extra[1])
-    return say("cli.usage.other", name=name or say("cli.usage.command"), detail=exc.format_message())
+    return say(
+        "cli.usage.other", name=name or say("cli.usage.command"), detail=exc.format_message()
+    )
 
 
 def _os_message(exc: OSError | FileCreateError) -> str:
