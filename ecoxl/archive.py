@@ -7,8 +7,9 @@ opening it sees what the unit sent. A file appears whole or not at all: it is
 written to a temporary file in its folder, flushed to disk (fsync), renamed into
 place, and the folder flushed too. Two `ecoxl collect` runs storing the same bytes
 at once write identical content, so whichever rename lands last changes nothing.
-fsync costs milliseconds; `collect` calls `store` from several threads, so the
-file system commits many at once and archiving hides behind reading.
+fsync costs milliseconds; `collect` calls `store` from one archive thread
+(`collect.ARCHIVE_THREADS`) that runs while the worker processes read the files,
+so archiving hides behind reading.
 """
 
 from __future__ import annotations

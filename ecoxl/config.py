@@ -15,7 +15,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -247,10 +247,6 @@ class Settings:
         if self.deadline and (given or period.code == self.period):
             return parse_deadline(self.deadline, period, self.origin.setting("period", "deadline"))
         return period.end + timedelta(days=10)
-
-    def with_overrides(self, **values: object) -> Settings:
-        """A copy with the command line's non-empty values in place."""
-        return replace(self, **{k: v for k, v in values.items() if v not in (None, "", ())})
 
 
 def parse_deadline(value: object, period: Period | None, setting: str) -> date:

@@ -36,7 +36,7 @@ class Finding:
 
 @dataclass
 class Report:
-    """The findings about one thing (a file, a plan); valid when it holds no error."""
+    """The findings about one thing (a file, a plan)."""
 
     findings: list[Finding] = field(default_factory=list)
 
@@ -53,10 +53,6 @@ class Report:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "warning"]
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
 
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]

@@ -279,16 +279,6 @@ class Ledger:
 
     # -- intake ----------------------------------------------------------------
 
-    def has_file(self, sha256: str) -> bool:
-        return (
-            self.db.execute("SELECT 1 FROM files WHERE sha256=?", (sha256,)).fetchone() is not None
-        )
-
-    def record_file(self, sha256: str, size: int, archive_path: str) -> None:
-        """Note an archived original (idempotent)."""
-        with self.transaction():
-            self._insert_file(sha256, size, archive_path)
-
     def _insert_file(self, sha256: str, size: int, archive_path: str, stamp: str = "") -> None:
         self.db.execute(_INSERT_FILE, (sha256, size, archive_path, stamp or now()))
 
@@ -455,19 +445,13 @@ class Ledger:
         )
         return [ReportedRow(*r) for r in self.db.execute(query, (submission_id,))]
 
-    def problems(self, submission_id: int | None = None, period: str | None = None):
-        """Findings of one submission, or of every submission and intake of a period."""
-        cols = "p.file, p.sheet, p.cell, p.code, p.message, p.severity"
-        if submission_id is not None:
-            query = f"SELECT {cols} FROM problems p WHERE p.submission_id=? ORDER BY p.id"
-            args: tuple = (submission_id,)
-        else:
-            query = (
-                f"SELECT {cols} FROM problems p LEFT JOIN submissions s ON s.id=p.submission_id"
-                " WHERE ? IS NULL OR s.period=? OR p.submission_id IS NULL ORDER BY p.id"
-            )
-            args = (period, period)
-        return [Finding(*r) for r in self.db.execute(query, args)]
+    def problems(self, submission_id: int) -> list[Finding]:
+        """The findings of one submission."""
+        query = (
+            "SELECT p.file, p.sheet, p.cell, p.code, p.message, p.severity FROM problems p"
+            " WHERE p.submission_id=? ORDER BY p.id"
+        )
+        return [Finding(*r) for r in self.db.execute(query, (submission_id,))]
 
     def intake_problems(self, period: str) -> list[Finding]:
         """Findings about files that never became a submission (not a form, refused, the

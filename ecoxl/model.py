@@ -45,10 +45,6 @@ class Indicator:
     requirement: Requirement = "≥"
     combine: Combine = "lead"
 
-    @property
-    def is_numeric(self) -> bool:
-        return self.target is not None
-
 
 @dataclass(frozen=True)
 class Category:

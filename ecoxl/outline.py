@@ -85,11 +85,6 @@ def block_end(lines: list[str], items: list[Heading], item: Heading) -> int:
     return len(lines)
 
 
-def next_heading(items: list[Heading], item: Heading) -> int | None:
-    """The line of the first heading of any level after `item`."""
-    return next((h.line for h in items if h.line > item.line), None)
-
-
 def owner(items: list[Heading], item: Heading, level: int) -> Heading | None:
     """The heading of `level` that `item` sits under, if no higher heading cuts them apart."""
     for other in reversed([h for h in items if h.line < item.line]):

@@ -3,7 +3,8 @@
 Contract between reading (this module) and validation (`validate.py`):
 a `ReturnedBook` holds only plain Python values, so it crosses a process
 boundary (untrusted files are read in worker processes with memory and time
-limits: `read_many` here, `worker.py` for the pool).
+limits, `worker.py`'s pool). `collect` reads and validates in one worker step,
+`validate.CheckTask`; `read_many` (with `ReadTask`) here is the reading-only entry point.
 
 Every file is first checked by `safety.inspect` (no parser sees a file it refuses),
 then read with python-calamine; formulas and custom properties, which calamine does
@@ -91,7 +92,8 @@ def read_checked(data: bytes, name: str, limits: Limits) -> ReturnedBook | ReadF
 def read_book(data: bytes, name: str, inspection: safety.Inspection) -> ReturnedBook:
     """Read a file `safety.inspect` passed: the form sheet, the identity, properties, formulas.
 
-    Runs in a worker process (see `read_many`); calamine errors propagate. The zip members
+    Runs in a worker process (`validate.CheckTask` in collect, `read_many` for reading
+    alone); calamine errors propagate. The zip members
     the inspection already decompressed (sheets, custom properties) are reused, not re-read.
     """
     fmt = inspection.format

@@ -1,4 +1,4 @@
-"""Where returned files come from: folders, mail files (.eml, mbox, Maildir), IMAP.
+"""Where returned files come from: folders and mail files (.eml, mbox, Maildir); IMAP is imap.py.
 
 Contract between sources and collection: each candidate is a `Candidate` with
 its bytes already in memory (size-capped), so nothing later re-reads a file

@@ -106,7 +106,6 @@ MESSAGES: dict[str, str] = {
     "config.missing_key": "{place} 设置不完整：缺少 {key}",
     "config.password_in_file": "{place} 中不能写密码：请用 password_env 指定存放密码的环境变量名",
     "workspace.missing": "{path} 不是 ecoxl 工作目录（没有 ecoxl.toml）：请先运行 ecoxl init",
-    "workspace.no_file": "工作目录中缺少 {file}",
     "ledger.unusable": "台账数据库 {path} 无法使用：{reason}",
     "ledger.too_new": "台账数据库 {path} 由更新版本的 ecoxl 创建（版本 {version}），请升级 ecoxl",
     "libreoffice.missing": "未找到 LibreOffice（soffice）：请安装 libreoffice-calc-nogui",

@@ -1,9 +1,11 @@
 """Validation of one returned form: whose it is, which rows it holds, and what is wrong.
 
-Pure: a `ReturnedBook` (plain cell values from `readback`), the registry and the
-period being collected go in; the form's identity, its rows matched by key as
-`ReportedRow`s, the signature and the findings come out. Nothing here reads a file
-or the ledger, so the rules are tested on real forms without any I/O around them.
+The checks are pure: a `ReturnedBook` (plain cell values from `readback`), the
+registry and the period being collected go in; the form's identity, its rows matched
+by key as `ReportedRow`s, the signature and the findings come out. `Validator` reads
+no file and no ledger, so the rules are tested on real forms without any I/O around
+them. `CheckTask` is the one exception: it is the worker's step during `collect`,
+reading the workbook through `readback` and then checking it.
 
 The form is found by content, not position: the header row by its required headers
 (rows inserted above are fine), columns by header text (moved columns are fine),

@@ -9,7 +9,7 @@ archive/              every returned file's original bytes, by SHA-256 (collect.
 ledger.sqlite         submissions, problems and sent mail (ledger.py)
 problems/             problem lists per period, for forwarding
 scorecards/           the scorecard workbooks (scorecard.py)
-outbox/<period>/      e-mails written as .eml files when no SMTP is set (mail.py)
+outbox/<period>/      e-mails written as .eml files when no SMTP is set (transport.py)
 templates/            optional copies of the e-mail/instruction templates, edited by the office
 """
 

@@ -353,26 +353,6 @@ def many_sheets(count: int, rows: str) -> bytes:
     return package(members)
 
 
-def huge_sheet(rows: int, cols: int = 16) -> bytes:
-    """An honest sheet of rows × cols numbers (within the cell cap), for memory and time tests."""
-    body = "".join(
-        f'<row r="{r}">'
-        + "".join(f'<c r="{_col(c)}{r}"><v>{r}</v></c>' for c in range(cols))
-        + "</row>"
-        for r in range(1, rows + 1)
-    )
-    return minimal_xlsx(rows=body)
-
-
-def _col(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
 # -- OLE2 containers ------------------------------------------------------------------------
 
 END, FREE, FATSECT, NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
