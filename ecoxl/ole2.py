@@ -1,8 +1,8 @@
 """A minimal, bounded reader of OLE2 compound files (.xls, encrypted OOXML, .doc).
 
 `safety` uses it to tell an .xls from a Word file or an encrypted workbook before any
-parser runs; `readback` to read an .xls's custom document properties; `biff` to read its
-workbook stream.
+parser runs, `biff` to read its workbook stream; `xls_properties` here reads an .xls's
+custom document properties (where the form's hidden identity also lives).
 """
 
 from __future__ import annotations
@@ -131,3 +131,95 @@ class _DirEntry:
         name = raw[: max(0, length - 2)].decode("utf-16-le", "replace")
         start, size = struct.unpack_from("<II", raw, 0x74)
         return cls(name, raw[0x42], start, size)
+
+
+# -- custom document properties -----------------------------------------------------
+
+
+USER_PROPERTIES = bytes.fromhex("05d5cdd59c2e1b10939708002b2cf9ae")  # FMTID_UserDefinedProperties
+_VT_LPSTR, _VT_LPWSTR, _VT_I4, _VT_R8, _VT_BOOL, _VT_I2 = 0x1E, 0x1F, 3, 5, 0x0B, 2
+
+
+def xls_properties(data: bytes) -> dict[str, str]:
+    """Custom (user-defined) properties of an .xls, from its DocumentSummaryInformation stream.
+
+    Strings, integers, reals and booleans; anything else, or a damaged stream, is skipped.
+    """
+    try:
+        ole = Ole2(data)
+        entry = ole.find("\x05DocumentSummaryInformation")
+        stream = ole.read(entry, 1 << 20) if entry else b""
+        return _user_properties(stream)
+    except (Ole2Error, struct.error, IndexError, UnicodeDecodeError, LookupError):
+        return {}
+
+
+def _user_properties(stream: bytes) -> dict[str, str]:
+    if len(stream) < 48:
+        return {}
+    (count,) = struct.unpack_from("<I", stream, 24)
+    offset = next(
+        (
+            struct.unpack_from("<I", stream, 28 + i * 20 + 16)[0]
+            for i in range(min(count, 4))
+            if stream[28 + i * 20 : 28 + i * 20 + 16] == USER_PROPERTIES
+        ),
+        None,
+    )
+    if offset is None:
+        return {}
+    _, n_props = struct.unpack_from("<II", stream, offset)
+    pairs = [
+        struct.unpack_from("<II", stream, offset + 8 + i * 8) for i in range(min(n_props, 1000))
+    ]
+    codepage = 1252
+    for pid, at in pairs:
+        if pid == 1 and struct.unpack_from("<H", stream, offset + at)[0] == _VT_I2:
+            codepage = struct.unpack_from("<h", stream, offset + at + 4)[0] & 0xFFFF
+    encoding = "utf-16-le" if codepage == 1200 else f"cp{codepage}"
+    names: dict[int, str] = {}
+    for pid, at in pairs:
+        if pid == 0:
+            names = _dictionary(stream, offset + at, encoding)
+    values: dict[str, str] = {}
+    for pid, at in pairs:
+        if pid in names:
+            value = _typed_value(stream, offset + at, encoding)
+            if value is not None:
+                values[names[pid]] = value
+    return values
+
+
+def _dictionary(stream: bytes, at: int, encoding: str) -> dict[int, str]:
+    (count,) = struct.unpack_from("<I", stream, at)
+    names: dict[int, str] = {}
+    pos = at + 4
+    for _ in range(min(count, 1000)):
+        pid, length = struct.unpack_from("<II", stream, pos)
+        pos += 8
+        if encoding == "utf-16-le":
+            raw = stream[pos : pos + length * 2]
+            pos += length * 2
+            pos += (4 - pos % 4) % 4
+        else:
+            raw = stream[pos : pos + length]
+            pos += length
+        names[pid] = raw.decode(encoding).rstrip("\x00")
+    return names
+
+
+def _typed_value(stream: bytes, at: int, encoding: str) -> str | None:
+    (kind,) = struct.unpack_from("<H", stream, at)
+    if kind == _VT_LPSTR:
+        (length,) = struct.unpack_from("<I", stream, at + 4)
+        return stream[at + 8 : at + 8 + length].decode(encoding).rstrip("\x00")
+    if kind == _VT_LPWSTR:
+        (length,) = struct.unpack_from("<I", stream, at + 4)
+        return stream[at + 8 : at + 8 + length * 2].decode("utf-16-le").rstrip("\x00")
+    if kind == _VT_I4:
+        return str(struct.unpack_from("<i", stream, at + 4)[0])
+    if kind == _VT_R8:
+        return f"{struct.unpack_from('<d', stream, at + 4)[0]:g}"
+    if kind == _VT_BOOL:
+        return "true" if struct.unpack_from("<h", stream, at + 4)[0] else "false"
+    return None
