@@ -34,6 +34,7 @@ from .ledger import Ledger, Submission, SubmissionRecord, now
 from .model import Registry
 from .period import Period, chinese_time
 from .problems import ProblemLine, standing, write_problems
+from .registry import load_registry
 from .sources import Candidate, Skipped
 from .status import text_table
 from .texts import say
@@ -161,8 +162,6 @@ def collect_candidates(
     registry: Registry | None = None,
 ) -> CollectResult:
     """Collect candidates fetched elsewhere (IMAP); `on_handled` hears of each once recorded."""
-    from .registry import load_registry
-
     settings = settings or ws.settings
     # the readers' zygote starts first: its start overlaps with loading the registry
     with Pool(CheckTask.__module__, settings.limits, READERS) as readers:

@@ -15,6 +15,7 @@ from datetime import date
 from .ledger import Ledger, ReturnState, SubmissionRecord, return_state
 from .model import Registry
 from .period import Period
+from .registry import load_registry
 from .texts import display_width, say
 from .workspace import Workspace
 
@@ -105,8 +106,6 @@ def _status(
 
 def status(ws: Workspace, period: str | None = None) -> StatusReport:
     """`ecoxl status`: the workspace's registry and ledger, for a period."""
-    from .registry import load_registry
-
     settings = ws.settings
     chosen = settings.period_obj(period)
     registry = load_registry(ws.registry_path)

@@ -34,7 +34,6 @@ from .readback import ReturnedBook, read_checked
 from .texts import say
 from .validate_rows import Rows
 from .validate_values import CONTROL, as_text, header_text
-from .validate_values import read_number as read_number  # the number rules, for callers
 from .worker import ReadFailure
 
 IdentifiedBy = str  # identity | filename | none
@@ -127,7 +126,7 @@ class Validator:
         return self._rows[unit]
 
     def validate(self, book: ReturnedBook) -> Validation:
-        check = _Check(self, book)
+        check = FormCheck(self, book)
         return check.run()
 
     def from_file_name(self, name: str) -> tuple[str | None, str | None]:
@@ -168,7 +167,7 @@ def period_in_name(text: str) -> str | None:
 # -- one form ------------------------------------------------------------------------------
 
 
-class _Check:
+class FormCheck:
     """The checks of one form, in order; each adds findings and may end the validation."""
 
     def __init__(self, validator: Validator, book: ReturnedBook):

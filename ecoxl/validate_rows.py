@@ -34,7 +34,7 @@ from .validate_values import (
 from .xlsx import MAX_CELL_TEXT
 
 if TYPE_CHECKING:
-    from .validate import Identity, _Check
+    from .validate import FormCheck, Identity
 
 NARRATIVE_KEYS = ("progress", "problems", "next_steps", "remark")
 HEADERS = {c.key: c.header for c in layout.COLUMNS}
@@ -57,7 +57,7 @@ class Rows:
 
     def __init__(
         self,
-        check: _Check,
+        check: FormCheck,
         columns: dict[str, int],
         expected: list[FormRow],
         by_key: dict[str, FormRow],

@@ -25,9 +25,9 @@ from ecoxl.validate import (
     Validation,
     Validator,
     period_in_name,
-    read_number,
     validate,
 )
+from ecoxl.validate_values import read_number
 from ecoxl.worker import ReadFailure, run_tasks
 
 Q3 = Period.parse("2015-Q3")
