@@ -98,3 +98,13 @@ def test_the_wheel_ships_every_doc_the_help_names(tmp_path):
     named = {m for text in helps for m in re.findall(r"docs/(\w+\.md)", text)}
     assert named and {f"ecoxl/docs/{m}" for m in named} <= names
     assert {"ecoxl/templates/ecoxl.toml", "ecoxl/examples/xinzheng-2015.txt"} <= names
+
+
+def test_debug_adds_the_traceback_to_the_one_line(tmp_path):
+    empty = tmp_path / "空白.txt"
+    empty.write_bytes(b"")
+    plain = CliRunner().invoke(main, ["parse", str(empty)])
+    debug = CliRunner().invoke(main, ["--debug", "parse", str(empty)])
+    assert plain.exit_code == debug.exit_code == 2
+    assert "Traceback" not in plain.stderr and "Traceback" in debug.stderr
+    assert plain.stderr.strip() == debug.stderr.strip().splitlines()[-1]

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -45,9 +46,12 @@ def ws(tmp_path):
     return fill.new_workspace(tmp_path / "ws", small_registry())
 
 
-def return_of(unit: str, value: float = 10.0, period: Period = Q3, **overrides) -> bytes:
+def return_of(
+    unit: str, value: float = 10.0, period: Period = Q3, registry=None, **overrides
+) -> bytes:
     """`unit`'s form with every row answered (`value`, 达进度), then the overrides by key."""
-    data = build_form(small_registry(), unit, period, date(2015, 10, 10), Office())
+    registry = registry or small_registry()
+    data = build_form(registry, unit, period, date(2015, 10, 10), Office())
     rows, _ = fill.form_positions(data)
     answers = {key: {"value": value, "status": "达进度"} for key in rows}
     for key, values in overrides.items():
@@ -227,6 +231,18 @@ def test_the_batch_goes_on_past_every_bad_file(ws):
     fill.drop(inbox, ".hidden.xlsx", return_of(LEAD, 99.0))
     fill.drop(inbox, "readme.txt", b"hello")
     fill.drop(inbox, "copying.xlsx", return_of(BUILDER, 5.0), datetime.now())
+    fill.drop(inbox, "lying.xlsx", hostile.lying_member())
+    fill.drop(inbox, "twice.xlsx", hostile.duplicate_members())
+    fill.drop(inbox, "laughs.xlsx", hostile.billion_laughs())
+    fill.drop(inbox, "strict.xlsx", hostile.strict_ooxml())
+    fill.drop(inbox, "links.xlsx", hostile.with_external_links())
+    other = small_registry()
+    other.plan = replace(other.plan, title="新郑市2016年工作方案")
+    fill.drop(inbox, "other-plan.xlsx", return_of(LEAD, registry=other))
+    wider = small_registry()
+    wider.tasks[3].responsible_units.append("市财政局")
+    fill.drop(inbox, "outsider.xlsx", return_of("市财政局", registry=wider))
+    fill.drop(inbox, "edited.xlsx", fill.set_cells(return_of(BUILDER, 6.0), {"H8": 1}))
     result = collect(ws, [inbox])
     by_name = {h.name: h for h in result.handled}
     expected = {
@@ -245,6 +261,14 @@ def test_the_batch_goes_on_past_every_bad_file(ws):
         ".hidden.xlsx": ("skipped", []),
         "readme.txt": ("skipped", []),
         "copying.xlsx": ("waiting", []),
+        "lying.xlsx": ("rejected", ["file.size_mismatch"]),
+        "twice.xlsx": ("rejected", ["file.duplicate_member"]),
+        "laughs.xlsx": ("rejected", ["file.xml_entities"]),
+        "strict.xlsx": ("rejected", ["file.strict_ooxml"]),
+        "links.xlsx": ("rejected", ["file.external_links", "identity.other_plan"]),
+        "other-plan.xlsx": ("rejected", ["identity.other_plan"]),
+        "outsider.xlsx": ("rejected", ["identity.unknown_unit"]),
+        "edited.xlsx": ("rejected", ["prefilled.edited"]),
     }
     assert {name: (h.outcome, codes(h)) for name, h in by_name.items()} == expected
     assert result.rejected
@@ -270,7 +294,9 @@ def test_the_batch_goes_on_past_every_bad_file(ws):
         "bomb.xlsx",
         "far.xlsx",
         "empty.xlsx",
-    }
+        *("lying.xlsx", "twice.xlsx", "laughs.xlsx", "strict.xlsx", "links.xlsx"),
+        *("other-plan.xlsx", "outsider.xlsx", "edited.xlsx"),
+    }  # every file read is kept, good or bad: nothing is lost
 
 
 def test_mail_files_give_one_candidate_per_attachment_with_the_sender(ws):
@@ -294,6 +320,27 @@ def test_mail_files_give_one_candidate_per_attachment_with_the_sender(ws):
         assert all(s.source.startswith("mail:") for s in subs)
         sent = datetime.fromisoformat("2015-10-08T09:00:00+08:00")
         assert {s.received_at for s in subs} == {sent.astimezone().isoformat(timespec="seconds")}
+
+
+def test_an_attachment_named_to_escape_is_archived_inside_the_archive(ws):
+    message = EmailMessage()
+    message["From"] = "clerk@fgw.example.gov.cn"
+    message["Subject"] = "报送"
+    message.set_content("见附件")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    for name in ("../../发改委.xlsx", "CON.xlsx"):
+        data = return_of(LEAD if name.startswith("..") else BUILDER)
+        message.add_attachment(
+            data, maintype=xlsx.split("/")[0], subtype=xlsx.split("/")[1], filename=name
+        )
+    fill.drop(ws.inbox_dir, "报送.eml", message.as_bytes())
+    result = collect(ws, [ws.inbox_dir])
+    assert sorted(h.outcome for h in result.handled) == ["accepted", "accepted"]
+    archive = ws.archive_dir.resolve()
+    kept = [p.resolve() for p in ws.archive_dir.rglob("*") if p.is_file()]
+    assert len(kept) == 2 and all(archive in p.parents for p in kept)
+    assert sorted(p.name for p in kept) == ["_CON.xlsx", "发改委.xlsx"]  # no path, no device
+    assert not list(ws.root.parent.glob("*.xlsx"))  # nothing written beside the workspace
 
 
 def test_every_file_seen_has_a_line_in_the_summary_and_in_the_intake_log(ws, tmp_path):

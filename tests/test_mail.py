@@ -420,3 +420,21 @@ def test_a_unit_written_twice_in_contacts_is_named_by_its_cell(ws):
     lines = send("forms").output.splitlines()
     assert any(f"联系人!{cell}" in line for line in lines)  # the cell to fix
     assert any(line.startswith("无法发送") and "新建路街道" in line for line in lines)
+
+
+def test_what_a_unit_typed_is_escaped_in_html_bodies(ws):
+    typed = '<img src=x onerror="alert(1)">&amp;'
+    problem = Finding(
+        f"{PERIOD}_市住建局_填报表.xlsx",
+        "填报表",
+        "K12",
+        "value.not_number",
+        f"本期完成值填的是“{typed}”，不是数字",
+    )
+    submit(ws, "市住建局", "rejected", findings=(problem,))
+    send("reminders")
+    html = drafts(ws)["催报_市住建局.eml"].get_body(("html",)).get_content()
+    assert typed not in html and "<img" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;amp;" in html
+    text = drafts(ws)["催报_市住建局.eml"].get_body(("plain",)).get_content()
+    assert typed in text  # plain text keeps it as typed
