@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_NOTICE
+from python_calamine import CalamineWorkbook
 from test_scorecard_libreoffice import disagreements, errors, recalculate
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -137,6 +138,25 @@ def test_a_form_for_every_reporting_unit(run, ws, registry):
     written = sorted(p.name for p in ws.forms_dir(demo.PERIOD).glob("*.xlsx"))
     assert written == sorted(form_file_name(run.period, u) for u in units)
     assert sorted(p.name for p in run.forms) == written
+
+
+def test_each_sample_form_holds_exactly_the_tasks_the_notice_gives_its_unit(ws, registry):
+    """Worked out here from the registry, not by the code that writes the forms: every task a
+    unit leads or supports (groups expanded), one row per indicator (one for a task without
+    a numeric target), its role on each."""
+    task_col, role_col = layout.column_index("task"), layout.column_index("role")
+    for unit in registry.reporting_units():
+        expected = []
+        for task in registry.tasks:
+            leads = {m for name in task.lead_units for m in registry.expand(name)}
+            supports = {m for name in task.responsible_units for m in registry.expand(name)}
+            if unit in leads or unit in supports:
+                role = "牵头" if unit in leads else "责任"
+                expected += [(task.number, role)] * max(1, len(task.indicators))
+        path = ws.forms_dir(demo.PERIOD) / form_file_name(Q3, unit)
+        cells = CalamineWorkbook.from_path(path).get_sheet_by_name(layout.FORM_SHEET).to_python()
+        rows = [r for r in cells[layout.FIRST_DATA_ROW :] if r[task_col] not in ("", None)]
+        assert [(int(r[task_col]), r[role_col]) for r in rows] == expected, unit
 
 
 def test_contacts_have_demo_addresses_except_two(ws, registry):
