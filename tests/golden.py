@@ -3,7 +3,7 @@
 `dump_workbook(path)` reads an .xlsx with openpyxl and writes down, as plain text,
 everything a reader of the workbook could notice: per sheet its state, cells
 (value or formula, number format, bold/fill/wrap, locked/hidden protection),
-comments, sheet protection, data validations, merged ranges, frozen panes,
+comments, sheet protection, data validations, conditional formats, merged ranges, frozen panes,
 print settings and column widths; and the custom document properties. Nothing
 time-dependent is dumped (no core properties), so the text is stable.
 
@@ -46,6 +46,22 @@ PROTECTION_FLAGS = (
     "autoFilter",
     "pivotTables",
 )
+
+
+def _dump_conditional(ws: Worksheet) -> list[str]:
+    """Each rule: the range, its condition and the colours it shows (what a reader sees)."""
+    lines = []
+    for area in sorted(ws.conditional_formatting, key=lambda a: str(a.sqref)):
+        for rule in sorted(area.rules, key=lambda r: r.priority):
+            style = rule.dxf
+            font = style.font.color.rgb if style and style.font and style.font.color else "-"
+            fill = style.fill.bgColor.rgb if style and style.fill and style.fill.bgColor else "-"
+            condition = rule.formula or [rule.operator or ""]
+            lines.append(
+                f"  {area.sqref} #{rule.priority} {rule.type} {' '.join(condition)}"
+                f" font={font} fill={fill} stop={int(bool(rule.stopIfTrue))}"
+            )
+    return lines
 
 
 def dump_workbook(path: Path) -> str:
@@ -106,6 +122,8 @@ def _dump_sheet(ws: Worksheet) -> list[str]:
             f" prompt={int(bool(dv.showInputMessage))}:{dv.promptTitle}:{dv.prompt}"
             f" error={int(bool(dv.showErrorMessage))}:{dv.errorStyle}:{dv.errorTitle}:{dv.error}"
         )
+    lines.append("conditional formats:")
+    lines += _dump_conditional(ws)
     lines.append("cells:")
     for row in ws.iter_rows():
         for cell in row:
