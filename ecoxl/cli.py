@@ -406,11 +406,12 @@ def collect_command(ctx: click.Context, paths: tuple[str, ...], period: str | No
     is_flag=True,
     help="以 JSON 打印（字段见 docs/LEDGER.md，供其他程序使用）。",
 )
-def status_command(period: str | None, as_json: bool) -> None:
+@click.option("--unit", metavar="单位", help="只看这个单位本期报送过的每一份文件（含已被替代的）。")
+def status_command(period: str | None, as_json: bool, unit: str | None) -> None:
     """回收情况：各单位已报送、逾期、被退回（及问题数）或未报送。"""
-    from .status import status
+    from .status import status, unit_history
 
-    report = status(_workspace(), period)
+    report = unit_history(_workspace(), unit, period) if unit else status(_workspace(), period)
     click.echo(report.to_json() if as_json else report.table())
 
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from .exceptions import ConfigError
 from .ledger import Ledger, ReturnState, SubmissionRecord, return_state
 from .model import Registry
 from .period import Period
@@ -112,6 +113,88 @@ def status(ws: Workspace, period: str | None = None) -> StatusReport:
     with Ledger(ws.ledger_path) as ledger:
         units = unit_statuses(ledger, registry, chosen, settings.deadline_for(chosen))
     return StatusReport(chosen, settings.deadline_for(chosen), units)
+
+
+# -- one unit's history ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One file a unit sent for the period (`ecoxl status --unit`), newest first."""
+
+    received_at: str
+    state: str  # accepted | rejected, as the ledger recorded it
+    current: bool  # the one that counts (accepted and newest; superseded ones stay history)
+    problems: int
+    warnings: int
+    file: str
+    sha256: str
+    source: str
+    sender: str
+
+
+@dataclass(frozen=True)
+class UnitHistory:
+    period: Period
+    unit: str
+    lines: list[HistoryLine]
+
+    def to_json(self) -> str:
+        return json.dumps([asdict(line) for line in self.lines], ensure_ascii=False, indent=2)
+
+    def table(self) -> str:
+        title = say("status.history.title", unit=self.unit, period=self.period.label)
+        if not self.lines:
+            return "\n".join([title, say("status.history.none")])
+        headers = [say(f"status.history.col.{c}") for c in ("received", "state", "problems")]
+        headers += [
+            say("status.col.file"),
+            say("status.col.sha256"),
+            say("status.history.col.source"),
+        ]
+        rows = [
+            [
+                line.received_at.replace("T", " ")[:19],
+                say(f"status.history.{line.state}")
+                + (say("status.history.current") if line.current else ""),
+                say("status.history.counts", errors=line.problems, warnings=line.warnings),
+                line.file,
+                line.sha256[:SHORT_SHA],
+                line.sender or line.source,
+            ]
+            for line in self.lines
+        ]
+        return "\n".join([title, text_table(headers, rows)])
+
+
+def unit_history(ws: Workspace, unit: str, period: str | None = None) -> UnitHistory:
+    """`ecoxl status --unit`: every file the unit sent for the period, superseded ones too
+    (the ledger keeps them all), by the unit's name, alias or as typed with full-width
+    brackets."""
+    from .forms import select_units  # the same name matching as `forms --unit`
+
+    chosen = ws.settings.period_obj(period)
+    registry = load_registry(ws.registry_path)
+    units = select_units(registry, [unit])
+    if len(units) != 1:
+        raise ConfigError(say("status.history.one_unit", name=unit))
+    (name,) = units
+    with Ledger(ws.ledger_path) as ledger:
+        lines = [
+            HistoryLine(
+                received_at=r.submission.received_at,
+                state=r.submission.state,
+                current=r.current,
+                problems=r.problem_count,
+                warnings=sum(1 for f in ledger.problems(r.id) if f.severity == "warning"),
+                file=r.submission.file_name,
+                sha256=r.submission.sha256,
+                source=r.submission.source,
+                sender=r.submission.sender,
+            )
+            for r in ledger.submissions(chosen.code, name)
+        ]
+    return UnitHistory(chosen, name, lines)
 
 
 # -- a plain-text table that lines up Chinese text ----------------------------------------------

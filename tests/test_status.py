@@ -17,7 +17,7 @@ from ecoxl.collect import collect
 from ecoxl.config import Office
 from ecoxl.forms import build_form
 from ecoxl.period import Period
-from ecoxl.status import STATES, status
+from ecoxl.status import STATES, status, unit_history
 
 Q3 = Period.parse("2015-Q3")
 CONTRACT = {"unit", "state", "file", "sha256", "problems", "received_at", "submission_id"}
@@ -106,3 +106,21 @@ def test_another_period_has_every_unit_missing(ws):
     report = status(ws, "2015-Q4")
     assert {u.state for u in report.units} == {"missing"}
     assert report.deadline == date(2016, 1, 10)  # 10 days after the period when not configured
+
+
+def test_a_units_history_lists_every_file_it_sent_newest_first(ws, monkeypatch):
+    history = unit_history(ws, "城关乡", "2015-Q3")
+    assert [(h.file, h.state, h.current, h.problems) for h in history.lines] == [
+        ("城关乡(改).xlsx", "accepted", True, 0),
+        ("城关乡.xlsx", "rejected", False, 1),
+    ]
+    assert unit_history(ws, "新建路街道", "2015-Q3").lines == []
+    monkeypatch.chdir(ws.root)
+    shown = CliRunner().invoke(main, ["status", "--unit", "城关乡", "--json"])
+    assert shown.exit_code == 0
+    assert [(o["file"], o["current"]) for o in json.loads(shown.stdout)] == [
+        ("城关乡(改).xlsx", True),
+        ("城关乡.xlsx", False),
+    ]
+    group = CliRunner().invoke(main, ["status", "--unit", "各乡镇（街道、管委会）"])
+    assert group.exit_code == 2
