@@ -9,6 +9,7 @@ one known user, run as a child process (STARTTLS, same private CA).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import hashlib
 import json
@@ -17,6 +18,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from email import policy
@@ -154,26 +156,26 @@ class SmtpServer:
 
 class ImapServer:
     """pymap (dict backend, one user) as a child process on 127.0.0.1, STARTTLS with the test
-    CA's certificate. `start()` returns the reason when it cannot run, so tests skip with it."""
+    CA's certificate (or no TLS, behind a `TlsFront`). `start()` returns the reason when it
+    cannot run, so tests skip with it."""
 
-    def __init__(self, certificates: Certificates, user: str = USER) -> None:
+    def __init__(self, certificates: Certificates, user: str = USER, tls: bool = True) -> None:
         self.port = free_port()
         self.user = user
         self.certificates = certificates
+        self.tls = tls
         self.process: subprocess.Popen | None = None
 
     def start(self) -> str:
         pem = str(self.certificates.server_pem)
+        tls = ["--cert", pem, "--key", pem] if self.tls else ["--no-tls"]
         command = [
             str(Path(sys.executable).with_name("pymap")),
             "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--cert",
-            pem,
-            "--key",
-            pem,
+            *tls,
             "dict",
             "--demo-user",
             self.user,
@@ -209,6 +211,72 @@ class ImapServer:
                 self.process.wait()
             self.process.stdout.close()
             self.process = None
+
+
+class TlsFront:
+    """Implicit TLS (as IMAPS on port 993) in front of a plain port on 127.0.0.1, with the
+    test CA's certificate: what `security = "ssl"` connects to. pymap offers only STARTTLS."""
+
+    def __init__(self, certificates: Certificates, target_port: int) -> None:
+        self.port = free_port()
+        self.target_port = target_port
+        self.context = certificates.server_context()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> TlsFront:
+        self.thread.start()
+        serving = self.loop.create_server(
+            lambda: _Relay(self.target_port), "127.0.0.1", self.port, ssl=self.context
+        )
+        self.server = asyncio.run_coroutine_threadsafe(serving, self.loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+class _Relay(asyncio.Protocol):
+    """One client's bytes to the plain port and back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.pending: list[bytes] = []
+        self.upstream: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.client = transport
+        loop = asyncio.get_running_loop()
+        self.connecting = loop.create_task(self._connect(loop))
+
+    async def _connect(self, loop) -> None:
+        back = _Back(self.client)
+        self.upstream, _ = await loop.create_connection(lambda: back, "127.0.0.1", self.target_port)
+        for data in self.pending:
+            self.upstream.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        if self.upstream is None:
+            self.pending.append(data)
+        else:
+            self.upstream.write(data)
+
+    def connection_lost(self, exc) -> None:
+        if self.upstream is not None:
+            self.upstream.close()
+
+
+class _Back(asyncio.Protocol):
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def data_received(self, data: bytes) -> None:
+        self.client.write(data)
+
+    def connection_lost(self, exc) -> None:
+        self.client.close()
 
 
 # -- the workspace the mail tests send from ------------------------------------------------

@@ -26,6 +26,7 @@ from mailserver import (
     USER,
     Certificates,
     ImapServer,
+    TlsFront,
     make_workspace,
 )
 
@@ -209,3 +210,36 @@ def test_untrusted_certificate_fails_closed(ws, tmp_path, monkeypatch):
     result = fetch()
     assert result.exit_code == 1, result.output
     assert "证书" in result.output and "cafile" in result.output
+
+
+def test_fetch_over_implicit_tls(tmp_path, monkeypatch, certificates):
+    """`security = "ssl"` (IMAPS), certificate checked against the private CA."""
+    plain = ImapServer(certificates, tls=False)
+    reason = plain.start()
+    if reason:
+        pytest.skip(reason)
+    try:
+        with TlsFront(certificates, plain.port) as front:
+            monkeypatch.setenv(PASSWORD_ENV, IMAP_PASSWORD)
+            imap = {
+                "host": "127.0.0.1",
+                "port": front.port,
+                "security": "ssl",
+                "username": USER,
+                "password_env": PASSWORD_ENV,
+                "cafile": str(certificates.cafile),
+                "timeout": 20.0,
+            }
+            ws = make_workspace(tmp_path / "ws", imap=imap)
+            monkeypatch.chdir(ws.root)
+            client = imaplib.IMAP4("127.0.0.1", plain.port, timeout=20)
+            client.login(USER, IMAP_PASSWORD)
+            uid = upload(client, returned(ws, "市发展改革委", "fgw@xz.example.gov.cn"))
+            result = fetch()
+            assert result.exit_code == 0, result.output
+            subs, _, taken = ledger_rows(ws)
+            assert [s[0] for s in subs] == ["市发展改革委"] and taken == 1
+            assert seen(client)[uid]
+            client.logout()
+    finally:
+        plain.stop()
