@@ -506,12 +506,10 @@ def _table(origin: Origin, name: str):
         if item.default is MISSING and item.default_factory is MISSING and item.name not in values:
             place = origin.place(name, item.name)
             raise ConfigError(say("config.missing_key", place=place, key=item.name))
-    _CHECKS.get(name, _check_nothing)(origin, name, values)
+    check = _CHECKS.get(name)
+    if check is not None:
+        check(origin, name, values)
     return cls(**values)
-
-
-def _check_nothing(origin: Origin, table: str, values: dict) -> None:
-    pass
 
 
 def _refuse(key: str, origin: Origin, *path: str, **extra: object) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import errno
 import mailbox
 import os
@@ -133,16 +134,11 @@ class _Finder:
         except OSError as exc:
             yield _unreadable(path, exc)
             return
-        if stat.S_ISDIR(info.st_mode):
-            yield from self.directory(path)
-        elif stat.S_ISREG(info.st_mode):
-            try:
+        siblings: set[str] = set()
+        if stat.S_ISREG(info.st_mode):
+            with contextlib.suppress(OSError):  # lock files unseen: the file itself still can be
                 siblings = set(os.listdir(path.parent))
-            except OSError:
-                siblings = set()  # lock files cannot be seen: the file itself still can
-            yield from self.file(path, siblings, follow=True)
-        else:
-            yield _skip(path.name, str(path), "source.not_regular", "ignored")
+        yield from self.by_kind(path, info, siblings, follow=True)
 
     def directory(self, folder: Path) -> Iterator[Candidate | Skipped]:
         try:
@@ -177,10 +173,16 @@ class _Finder:
             return
         if stat.S_ISLNK(info.st_mode):
             yield _skip(path.name, str(path), "source.symlink", "ignored")
-        elif stat.S_ISDIR(info.st_mode):
+        else:
+            yield from self.by_kind(path, info, siblings, follow=False)
+
+    def by_kind(
+        self, path: Path, info: os.stat_result, siblings: set[str], follow: bool
+    ) -> Iterator[Candidate | Skipped]:
+        if stat.S_ISDIR(info.st_mode):
             yield from self.directory(path)
         elif stat.S_ISREG(info.st_mode):
-            yield from self.file(path, siblings)
+            yield from self.file(path, siblings, follow)
         else:
             yield _skip(path.name, str(path), "source.not_regular", "ignored")
 
@@ -203,13 +205,7 @@ class _Finder:
         elif suffix in ARCHIVE_SUFFIXES:
             yield _skip(name, source, "source.archive", "refused")
         elif suffix == ".eml":
-            raw, received_at, problem = self.read(path, self.mail_cap, follow)
-            if problem is not None:
-                yield problem
-            elif not raw:
-                yield _mail_unreadable(name, source, "empty")
-            else:
-                yield from self.message(raw, source, name, received_at)
+            yield from self.mail_file(path, source, name, follow)
         elif suffix == ".mbox":
             yield from self.mbox(path, follow)
         else:
@@ -251,6 +247,18 @@ class _Finder:
 
     # -- mail ---------------------------------------------------------------------------
 
+    def mail_file(
+        self, path: Path, source: str, label: str, follow: bool = False
+    ) -> Iterator[Candidate | Skipped]:
+        """One message in a file of its own (.eml, a Maildir entry)."""
+        raw, received_at, problem = self.read(path, self.mail_cap, follow)
+        if problem is not None:
+            yield problem
+        elif not raw:
+            yield _mail_unreadable(label, source, "empty")
+        else:
+            yield from self.message(raw, source, label, received_at)
+
     def mbox(self, path: Path, follow: bool = False) -> Iterator[Candidate | Skipped]:
         """Each message of an mbox file; a file that holds no message says so."""
         name, source = path.name, str(path)
@@ -284,14 +292,7 @@ class _Finder:
                 if name.startswith("."):
                     yield _skip(name, str(path), "source.hidden", "ignored")
                     continue
-                raw, received_at, problem = self.read(path, self.mail_cap)
-                label = name.split(":", 1)[0]
-                if problem is not None:
-                    yield problem
-                elif not raw:
-                    yield _mail_unreadable(label, str(folder), "empty")
-                else:
-                    yield from self.message(raw, str(folder), label, received_at)
+                yield from self.mail_file(path, str(folder), name.split(":", 1)[0])
 
     def box_message(
         self, box: mailbox.Mailbox, key, where: Path, label: str, fallback: str

@@ -171,7 +171,9 @@ def unit_history(ws: Workspace, unit: str, period: str | None = None) -> UnitHis
     """`ecoxl status --unit`: every file the unit sent for the period, superseded ones too
     (the ledger keeps them all), by the unit's name, alias or as typed with full-width
     brackets."""
-    from .forms import select_units  # the same name matching as `forms --unit`
+    # the same name matching as `forms --unit`; imported here, not above, because collect
+    # imports this module and need not load the form writer
+    from .forms import select_units
 
     chosen = ws.settings.period_obj(period)
     registry = load_registry(ws.registry_path)

@@ -53,21 +53,26 @@ def server(certificates):
     imap.stop()
 
 
-@pytest.fixture
-def ws(tmp_path, monkeypatch, certificates, server):
+def imap_workspace(root, monkeypatch, certificates, port: int, security: str):
+    """A workspace whose `[imap]` reads the test server, its certificate checked by the CA."""
     monkeypatch.setenv(PASSWORD_ENV, IMAP_PASSWORD)
     imap = {
         "host": "127.0.0.1",
-        "port": server.port,
-        "security": "starttls",
+        "port": port,
+        "security": security,
         "username": USER,
         "password_env": PASSWORD_ENV,
         "cafile": str(certificates.cafile),
         "timeout": 20.0,
     }
-    workspace = make_workspace(tmp_path / "ws", imap=imap)
+    workspace = make_workspace(root, imap=imap)
     monkeypatch.chdir(workspace.root)
     return workspace
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch, certificates, server):
+    return imap_workspace(tmp_path / "ws", monkeypatch, certificates, server.port, "starttls")
 
 
 def connect(server: ImapServer, certificates: Certificates) -> imaplib.IMAP4:
@@ -220,18 +225,7 @@ def test_fetch_over_implicit_tls(tmp_path, monkeypatch, certificates):
         pytest.skip(reason)
     try:
         with TlsFront(certificates, plain.port) as front:
-            monkeypatch.setenv(PASSWORD_ENV, IMAP_PASSWORD)
-            imap = {
-                "host": "127.0.0.1",
-                "port": front.port,
-                "security": "ssl",
-                "username": USER,
-                "password_env": PASSWORD_ENV,
-                "cafile": str(certificates.cafile),
-                "timeout": 20.0,
-            }
-            ws = make_workspace(tmp_path / "ws", imap=imap)
-            monkeypatch.chdir(ws.root)
+            ws = imap_workspace(tmp_path / "ws", monkeypatch, certificates, front.port, "ssl")
             client = imaplib.IMAP4("127.0.0.1", plain.port, timeout=20)
             client.login(USER, IMAP_PASSWORD)
             uid = upload(client, returned(ws, "市发展改革委", "fgw@xz.example.gov.cn"))

@@ -17,6 +17,7 @@ import pytest
 
 from ecoxl.config import Limits
 from ecoxl.sources import Candidate, Skipped, find_candidates, safe_name
+from ecoxl.texts import megabytes
 
 LIMITS = Limits()
 FORM = hostile.simple_form()
@@ -96,6 +97,8 @@ def test_a_file_over_the_size_cap_is_not_read(tmp_path):
     assert (code(record), record.kind) == ("source.too_large", "refused")
     # 0.19 MB rounds up, never down to the limit; the limit as configured
     assert "0.2 MB" in record.message and "0.1 MB" in record.message
+    assert megabytes(21_000_000) == "20.1"  # over a 20 MB limit: never shown as 20.0
+    assert megabytes(20 * 1048576) == "20"
 
 
 def test_links_and_devices_are_not_followed(tmp_path):
